@@ -1,0 +1,3 @@
+"""CDO Hub: the Slack hub where the company's functions meet around digital transformation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""`cdo-hub check-config` against Slack: do the channels and users of the file exist?"""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.runtime import build_runtime
+from bot.slack.directory import Directory
+
+
+def check_workspace(settings: Settings) -> list[str]:
+    hub = build_runtime(settings, max_retries=2)
+    directory = Directory(hub.gateway)
+    problems: list[str] = []
+    channels = {"hub.channel": settings.hub.channel}
+    channels.update({f"functions.{f.key}.channel": f.channel for f in settings.functions.values()})
+    for key, channel in channels.items():
+        found = directory.channel(channel)
+        if found is None:
+            problems.append(f"{key}: channel {channel} was not found in the workspace")
+        elif found.get("is_archived"):
+            problems.append(f"{key}: channel {channel} is archived")
+        elif not found.get("is_member") and found.get("is_private"):
+            problems.append(f"{key}: the bot is not in private channel {channel}: invite it with /invite @CDO Hub")
+    users = {("hub.staff", u) for u in settings.hub.staff} | {("hub.executives", u) for u in settings.hub.executives}
+    users |= {("hub.admins", u) for u in settings.hub.admins}
+    for function in settings.functions.values():
+        users |= {(f"functions.{function.key}.leads", u) for u in function.leads}
+        users |= {(f"functions.{function.key}.members", u) for u in function.members}
+    for key, user in sorted(users):
+        info = directory.user(user)
+        if info is None:
+            problems.append(f"{key}: user {user} was not found in the workspace")
+        elif info.deleted:
+            problems.append(f"{key}: user {user} is deactivated")
+    hub.close()
+    return problems

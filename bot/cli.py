@@ -1,0 +1,151 @@
+"""`cdo-hub` — the command line: serve, db, check-config, and the hub's batch commands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from sqlalchemy.engine import make_url
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+log = logging.getLogger("bot")
+
+
+class CliError(Exception):
+    """A failure to report as one line, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.db import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print(f"database at {_display_url(settings.database_url)} is up to date")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from bot.checks import check_workspace
+
+    settings = _settings(args)
+    print(f"{settings.source}: ok ({len(settings.functions)} functions: {', '.join(settings.functions)})")
+    if not settings.slack.bot_token:
+        print("no bot token (SLACK_BOT_TOKEN): channels and users were not checked against Slack")
+        return 0
+    problems = check_workspace(settings)
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        return EXIT_FAILURE
+    print("every channel and user exists, and the bot can post in every channel")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = _settings(args)
+    return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host)
+
+
+def not_available(name: str) -> Callable[[argparse.Namespace], int]:
+    def command(_args: argparse.Namespace) -> int:
+        print(f"cdo-hub {name} is not available yet in this version.", file=sys.stderr)
+        return EXIT_FAILURE
+
+    return command
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(args.config)
+
+
+def _display_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdo-hub",
+        description="CDO Hub: routes cross-functional initiatives to the functions that must "
+        "collaborate, records their commitments and nudges the pairs that stall.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdo-hub {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="TOML configuration (default: $CDO_HUB_CONFIG, else ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode with an app token, else HTTP)")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
+    mode.add_argument("--socket", action="store_true", help="use Socket Mode (needs SLACK_APP_TOKEN)")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(func=cmd_db_upgrade)
+
+    nudge = commands.add_parser("nudge", help="one nudge sweep over the pairs of functions (not available yet)")
+    nudge.add_argument("--at", metavar="ISO-8601", help="evaluate as of this time")
+    nudge.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
+    nudge.add_argument("--format", choices=("text", "json"), default="text")
+    nudge.set_defaults(func=not_available("nudge"))
+
+    digest = commands.add_parser("digest", help="send the weekly digest (not available yet)")
+    digest.add_argument("--at", metavar="ISO-8601")
+    digest.add_argument("--dry-run", action="store_true")
+    digest.set_defaults(func=not_available("digest"))
+
+    report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON (not available yet)")
+    report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.set_defaults(func=not_available("report"))
+
+    commands.add_parser(
+        "check-config", help="validate the configuration; with a token, check channels and users in Slack"
+    ).set_defaults(func=cmd_check_config)
+
+    commands.add_parser(
+        "demo", help="run the whole story against the bundled local workspace emulator (not available yet)"
+    ).set_defaults(func=not_available("demo"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return args.func(args)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CliError as error:
+        print(f"cdo-hub: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return 130

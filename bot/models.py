@@ -1,0 +1,251 @@
+"""The stored concepts of the hub. Functions themselves are configuration, referred to by key.
+
+Every time is aware UTC in Python; `UTCDateTime` keeps it so on SQLite, which has no time zones.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out; naive datetimes are refused so none slip in unnoticed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where aware UTC is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Initiative(Base):
+    __tablename__ = "initiatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    journey: Mapped[str] = mapped_column(String(16))
+    obstacles: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    proposer: Mapped[str] = mapped_column(String(32), index=True)
+    sponsor: Mapped[str | None] = mapped_column(String(32))
+    target_date: Mapped[date | None] = mapped_column(Date)
+    source_channel: Mapped[str | None] = mapped_column(String(32))
+    source_permalink: Mapped[str | None] = mapped_column(Text)
+    hub_channel: Mapped[str | None] = mapped_column(String(32))
+    hub_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    functions: Mapped[list[InitiativeFunction]] = relationship(
+        back_populates="initiative", cascade="all, delete-orphan", order_by="InitiativeFunction.id"
+    )
+    pairs: Mapped[list[Pair]] = relationship(
+        back_populates="initiative", cascade="all, delete-orphan", order_by="Pair.id"
+    )
+    commitments: Mapped[list[Commitment]] = relationship(
+        back_populates="initiative", cascade="all, delete-orphan", order_by="Commitment.id"
+    )
+
+    __table_args__ = (Index("ix_initiatives_hub_thread", "hub_channel", "hub_ts"),)
+
+    @property
+    def function_keys(self) -> list[str]:
+        return [involved.function_key for involved in self.functions]
+
+
+class InitiativeFunction(Base):
+    """One function involved in an initiative: why it was chosen and where it was routed."""
+
+    __tablename__ = "initiative_functions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    function_key: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    route_channel: Mapped[str | None] = mapped_column(String(32))
+    route_ts: Mapped[str | None] = mapped_column(String(32))
+    route_status: Mapped[str] = mapped_column(String(16), default="pending")
+    route_error: Mapped[str | None] = mapped_column(Text)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="functions")
+
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "function_key"),
+        Index("ix_initiative_functions_route", "route_channel", "route_ts"),
+    )
+
+
+class Pair(Base):
+    """An unordered pair of functions on one initiative (`function_a` < `function_b`)."""
+
+    __tablename__ = "pairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    function_a: Mapped[str] = mapped_column(String(40))
+    function_b: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    last_activity_a: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_b: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_joint_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudge_level: Mapped[int] = mapped_column(Integer, default=0)
+    last_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sweep reads only pairs whose next_check_at has passed, through this index.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="pairs")
+
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "function_a", "function_b"),
+        Index("ix_pairs_next_check_at", "next_check_at"),
+        Index("ix_pairs_functions", "function_a", "function_b"),
+    )
+
+    @property
+    def functions(self) -> tuple[str, str]:
+        return (self.function_a, self.function_b)
+
+
+class Commitment(Base):
+    """A promise from one function to another on one initiative."""
+
+    __tablename__ = "commitments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"), index=True)
+    from_function: Mapped[str] = mapped_column(String(40))
+    to_function: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    hub_channel: Mapped[str | None] = mapped_column(String(32))
+    hub_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="commitments")
+    history: Mapped[list[CommitmentChange]] = relationship(
+        back_populates="commitment", cascade="all, delete-orphan", order_by="CommitmentChange.id"
+    )
+
+    __table_args__ = (Index("ix_commitments_status_due", "status", "due"),)
+
+
+class CommitmentChange(Base):
+    __tablename__ = "commitment_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    old_due: Mapped[date | None] = mapped_column(Date)
+    new_due: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="history")
+
+
+class Activity(Base):
+    """Something a person did on an initiative, attributed to one of their functions."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    function_key: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_activities_initiative_function_at", "initiative_id", "function_key", "at"),)
+
+
+class Nudge(Base):
+    """Every nudge, escalation and digest: claimed under a unique key before it is sent."""
+
+    __tablename__ = "nudges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    initiative_id: Mapped[int | None] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_nudges_status_claimed_at", "status", "claimed_at"),)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled: retries and duplicate deliveries stop here."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SlackUser(Base):
+    """users.info, cached: time zone for working hours, bot and deactivated flags."""
+
+    __tablename__ = "slack_users"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

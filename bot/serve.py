@@ -1,0 +1,71 @@
+"""`cdo-hub serve`: check the schema, build the app, and run it over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+
+from bot.cli import EXIT_CONFIG, CliError
+from bot.config import Settings
+from bot.db import schema_status, upgrade
+from bot.runtime import Runtime, build_runtime
+from bot.slack.app import create_app
+from bot.slack.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def ensure_schema(engine: Engine, url: str) -> None:
+    """Refuse an outdated schema; a fresh SQLite file is created instead."""
+    status = schema_status(engine)
+    if status.up_to_date:
+        return
+    if engine.dialect.name == "sqlite" and status.empty:
+        log.info("creating a fresh SQLite database")
+        upgrade(url)
+        return
+    raise CliError(
+        f"the database schema is at {status.current or 'no revision'} but this version needs "
+        f"{status.head}: run `cdo-hub db upgrade` first"
+    )
+
+
+def _require(value: str | None, what: str) -> str:
+    if not value:
+        raise CliError(f"{what} is not set", EXIT_CONFIG)
+    return value
+
+
+def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str) -> int:
+    _require(settings.slack.bot_token, "the bot token (SLACK_BOT_TOKEN or [slack] bot_token)")
+    use_socket = socket or (bool(settings.slack.app_token) and not http)
+    if use_socket:
+        _require(settings.slack.app_token, "the app-level token for Socket Mode (SLACK_APP_TOKEN)")
+    else:
+        _require(settings.slack.signing_secret, "the signing secret (SLACK_SIGNING_SECRET or [slack] signing_secret)")
+    hub = build_runtime(settings)
+    ensure_schema(hub.engine, settings.database_url)
+    app = create_app(hub)
+    try:
+        if use_socket:
+            run_socket_mode(app, settings.slack.app_token or "")
+        else:
+            run_http(app, hub, host=host, port=port)
+    finally:
+        hub.close()
+    return 0
+
+
+def run_http(app, hub: Runtime, *, host: str, port: int) -> None:
+    import uvicorn
+
+    log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
+    uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False)
+
+
+def run_socket_mode(app, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log.info("connecting to Slack in Socket Mode")
+    SocketModeHandler(app, app_token).start()

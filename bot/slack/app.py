@@ -1,0 +1,32 @@
+"""The Bolt app factory: the same app for HTTP, Socket Mode, the demo and the tests."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App, BoltContext
+
+from bot.runtime import Runtime
+from bot.slack.listeners import register_listeners
+
+
+def create_app(hub: Runtime, *, listener_executor: Executor | None = None) -> App:
+    settings = hub.settings
+    app = App(
+        client=hub.gateway.client,
+        signing_secret=settings.slack.signing_secret or "",
+        # The token is checked lazily on the first request instead of at start, so the
+        # process can come up (and report itself on /healthz) while Slack is unreachable.
+        token_verification_enabled=False,
+        listener_executor=listener_executor,
+        logger=logging.getLogger("bot.slack"),
+    )
+
+    @app.middleware
+    def attach_hub(context: BoltContext, next) -> None:  # noqa: A002 - Bolt's name
+        context["hub"] = hub
+        next()
+
+    register_listeners(app, settings)
+    return app

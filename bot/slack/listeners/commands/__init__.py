@@ -1,0 +1,8 @@
+from slack_bolt import App
+
+from bot.config import Settings
+from bot.slack.listeners.commands.cdo import handle_cdo
+
+
+def register(app: App, settings: Settings) -> None:
+    app.command(settings.slack.command)(handle_cdo)
