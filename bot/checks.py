@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.runtime import build_runtime
-from bot.slack.directory import Directory
 
 
 def check_workspace(settings: Settings) -> list[str]:
     hub = build_runtime(settings, max_retries=2)
-    directory = Directory(hub.gateway)
+    directory = hub.directory
     problems: list[str] = []
     channels = {"hub.channel": settings.hub.channel}
     channels.update({f"functions.{f.key}.channel": f.channel for f in settings.functions.values()})

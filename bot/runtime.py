@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
+from bot.slack.directory import Directory
 from bot.slack.gateway import Gateway, make_client
 
 
@@ -20,6 +21,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     gateway: Gateway
+    directory: Directory
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -29,10 +31,12 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries: int = 5) -> Runtime:
     engine = make_engine(settings.database_url)
     client = make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries)
+    gateway = Gateway(client)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        gateway=Gateway(client),
+        gateway=gateway,
+        directory=Directory(gateway),
         clock=clock or SystemClock(),
     )

@@ -93,4 +93,4 @@ def hub(migrated_url: str, emulator) -> Iterator["LocalHub"]:
 
     with LocalHub(demo_settings(migrated_url), emulator, migrate=False) as running:
         yield running
-        assert not running.executor.failures, f"listener errors: {running.executor.failures!r}"
+        assert not running.listener_errors, f"listener errors: {running.listener_errors!r}"

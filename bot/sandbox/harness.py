@@ -91,12 +91,19 @@ class LocalHub:
         self.runtime: Runtime = build_runtime(self.settings, clock=clock, max_retries=3)
         self.executor = TrackingExecutor()
         self.app = create_app(self.runtime, listener_executor=self.executor)
+        self.listener_errors: list[BaseException] = []
+        self.app.error(self._record_error)
         self._server = uvicorn.Server(
             uvicorn.Config(create_web_app(self.app, self.runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         )
         self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
         self.url = ""
         self.sender: SignedSender | None = None
+
+    def _record_error(self, error: Exception, logger) -> None:
+        # Bolt catches what a listener raises; keep it so a scenario cannot pass over it.
+        logger.exception("listener failed", exc_info=error)
+        self.listener_errors.append(error)
 
     def start(self) -> LocalHub:
         self._thread.start()

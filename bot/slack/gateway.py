@@ -77,6 +77,9 @@ class Result:
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
 
 def make_client(token: str | None, base_url: str | None = None, *, max_retries: int = 5) -> WebClient:
     client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL, timeout=15)

@@ -20,6 +20,7 @@ class Action(str, Enum):
     NUDGE_SNOOZE = "nudge_snooze"
     NUDGE_BLOCKED = "nudge_blocked"
     NUDGE_AGAIN = "nudge_again"
+    JOURNEY_CHANGED = "journey_changed"
 
 
 class View(str, Enum):

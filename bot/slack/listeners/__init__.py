@@ -3,8 +3,11 @@
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.slack.listeners import commands
+from bot.slack.listeners import actions, commands, shortcuts, views
 
 
 def register_listeners(app: App, settings: Settings) -> None:
     commands.register(app, settings)
+    views.register(app)
+    shortcuts.register(app)
+    actions.register(app)

@@ -2,35 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, BoltContext, Respond
 
 from bot.runtime import Runtime
 from bot.slack import blocks
 
-Handler = Callable[..., None]
+
+@dataclass(frozen=True)
+class CommandCall:
+    ack: Ack
+    respond: Respond
+    hub: Runtime
+    body: dict
+    argument: str
+
+    @property
+    def user(self) -> str:
+        return self.body["user_id"]
 
 
-def handle_help(ack: Ack, hub: Runtime, body: dict, argument: str, unknown: str | None = None) -> None:
-    settings = hub.settings
+def handle_help(call: CommandCall, unknown: str | None = None) -> None:
+    settings = call.hub.settings
     names = [function.name for function in settings.functions.values()]
-    ack(
+    call.ack(
         text=blocks.help_text(settings.slack.command),
         blocks=blocks.help_blocks(settings.slack.command, unknown=unknown, functions=names),
         response_type="ephemeral",
     )
 
 
-SUBCOMMANDS: dict[str, Handler] = {"help": handle_help}
+def _subcommands() -> dict[str, Callable[[CommandCall], None]]:
+    from bot.slack.listeners.commands import follow, propose
+
+    return {
+        "help": handle_help,
+        "propose": propose.handle_propose,
+        "list": follow.handle_list,
+        "status": follow.handle_status,
+    }
 
 
-def handle_cdo(ack: Ack, body: dict, context: BoltContext) -> None:
-    hub: Runtime = context["hub"]
+def handle_cdo(ack: Ack, respond: Respond, body: dict, context: BoltContext) -> None:
     text = (body.get("text") or "").strip()
     word, _, argument = text.partition(" ")
-    handler = SUBCOMMANDS.get(word.lower())
+    call = CommandCall(ack, respond, context["hub"], body, argument.strip())
+    handler = _subcommands().get(word.lower())
     if handler is None:
-        handle_help(ack, hub, body, argument, unknown=word or None)
+        handle_help(call, unknown=word or None)
         return
-    handler(ack, hub, body, argument.strip())
+    handler(call)

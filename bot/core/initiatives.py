@@ -1,0 +1,170 @@
+"""Initiatives: validate a proposal, store it with its functions, pairs and routing
+reasons, record where it was routed, and find initiatives again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import combinations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.config import JOURNEYS, Settings
+from bot.core import routing
+from bot.models import Initiative, InitiativeFunction, Pair
+
+TITLE_LIMIT = 150
+PROBLEM_LIMIT = 3000
+OBSTACLES_LIMIT = 1000
+STATUSES = ("proposed", "active", "blocked", "done", "dropped")
+OPEN_STATUSES = ("proposed", "active", "blocked")
+STALLED_STATES = ("stalled", "escalated")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposer: str
+    title: str
+    functions: tuple[str, ...]
+    journey: str = "customer"
+    problem: str = ""
+    obstacles: str = ""
+    sponsor: str | None = None
+    target_date: date | None = None
+    source_channel: str | None = None
+    source_permalink: str | None = None
+
+    @property
+    def text(self) -> routing.ProposalText:
+        return routing.ProposalText(self.title, self.problem, self.obstacles)
+
+
+@dataclass(frozen=True)
+class SponsorCheck:
+    """What Slack says about the chosen sponsor (the core does not ask Slack itself)."""
+
+    exists: bool = True
+    is_bot: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class Refusal:
+    """Problems keyed by field, phrased for the person filling the form."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+def validate(proposal: Proposal, settings: Settings, today: date, sponsor: SponsorCheck | None = None) -> Refusal:
+    refusal = Refusal()
+    title = proposal.title.strip()
+    if not title:
+        refusal.problems["title"] = "Give the initiative a title."
+    elif len(title) > TITLE_LIMIT:
+        refusal.problems["title"] = f"Keep the title under {TITLE_LIMIT} characters (it has {len(title)})."
+    if len(proposal.problem) > PROBLEM_LIMIT:
+        refusal.problems["problem"] = f"Keep this under {PROBLEM_LIMIT} characters."
+    if len(proposal.obstacles) > OBSTACLES_LIMIT:
+        refusal.problems["obstacles"] = f"Keep this under {OBSTACLES_LIMIT} characters."
+    if proposal.journey not in JOURNEYS:
+        refusal.problems["journey"] = "Choose the customer journey, the employee journey, or both."
+    unknown = [key for key in proposal.functions if key not in settings.functions]
+    if unknown:
+        refusal.problems["functions"] = f"Unknown function: {', '.join(unknown)}."
+    elif len(set(proposal.functions)) < 2:
+        refusal.problems["functions"] = (
+            "Choose at least two functions: the hub exists for cross-functional work. "
+            "Work for one function belongs in its own channel."
+        )
+    if proposal.target_date is not None and proposal.target_date < today:
+        refusal.problems["target_date"] = "The target date is in the past."
+    if proposal.sponsor and sponsor is not None:
+        if not sponsor.exists:
+            refusal.problems["sponsor"] = "This person was not found in the workspace."
+        elif sponsor.deleted:
+            refusal.problems["sponsor"] = "This person's account is deactivated: choose an active sponsor."
+        elif sponsor.is_bot:
+            refusal.problems["sponsor"] = "A bot cannot sponsor an initiative: choose a person."
+    return refusal
+
+
+def create(session: Session, proposal: Proposal, settings: Settings, now: datetime) -> Initiative:
+    """Store the initiative, why each function is involved, and one pair per two functions."""
+    reasons = routing.decide(settings, list(dict.fromkeys(proposal.functions)), proposal.text, proposal.journey)
+    initiative = Initiative(
+        title=proposal.title.strip(),
+        problem=proposal.problem.strip(),
+        journey=proposal.journey,
+        obstacles=proposal.obstacles.strip(),
+        status="proposed",
+        proposer=proposal.proposer,
+        sponsor=proposal.sponsor,
+        target_date=proposal.target_date,
+        source_channel=proposal.source_channel,
+        source_permalink=proposal.source_permalink,
+        created_at=now,
+        updated_at=now,
+    )
+    for key, reason in reasons.items():
+        initiative.functions.append(InitiativeFunction(function_key=key, reason=reason, route_status="pending"))
+    for a, b in combinations(sorted(reasons), 2):
+        initiative.pairs.append(Pair(function_a=a, function_b=b, state="active", nudge_level=0, created_at=now, next_check_at=now))
+    session.add(initiative)
+    session.flush()
+    return initiative
+
+
+def set_source_link(session: Session, initiative_id: int, permalink: str | None) -> None:
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is not None and permalink:
+        initiative.source_permalink = permalink
+
+
+def get(session: Session, initiative_id: int) -> Initiative | None:
+    return session.scalar(_loaded(select(Initiative).where(Initiative.id == initiative_id)))
+
+
+def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:
+    """The initiative whose hub card or routed post is the message at (channel, ts)."""
+    found = session.scalar(select(Initiative).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts))
+    if found:
+        return found
+    route = session.scalar(
+        select(InitiativeFunction).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
+    )
+    return route.initiative if route else None
+
+
+def listing(
+    session: Session,
+    *,
+    mine: str | None = None,
+    function: str | None = None,
+    stalled: bool = False,
+    open_only: bool = True,
+    limit: int = 50,
+) -> list[Initiative]:
+    query = select(Initiative)
+    if stalled:
+        query = query.where(Initiative.pairs.any(Pair.state.in_(STALLED_STATES)))
+    if open_only:
+        query = query.where(Initiative.status.in_(OPEN_STATUSES))
+    if mine:
+        query = query.where((Initiative.proposer == mine) | (Initiative.sponsor == mine))
+    if function:
+        query = query.where(Initiative.functions.any(InitiativeFunction.function_key == function))
+    return list(session.scalars(_loaded(query.order_by(Initiative.id.desc()).limit(limit))))
+
+
+def everything(session: Session) -> list[Initiative]:
+    return list(session.scalars(_loaded(select(Initiative).order_by(Initiative.id))))
+
+
+def _loaded(query: Select) -> Select:
+    return query.options(
+        selectinload(Initiative.functions), selectinload(Initiative.pairs), selectinload(Initiative.commitments)
+    )

@@ -1,0 +1,164 @@
+"""Messages about initiatives (pure builders): the hub card, routed posts, confirmations,
+route failures, and the answers of /cdo list and /cdo status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from bot.config import Settings
+from bot.models import Initiative, InitiativeFunction
+from bot.slack import blocks as bk
+from bot.slack.ids import Action, dump
+
+STATUS_EMOJI = {"proposed": ":seedling:", "active": ":large_green_circle:", "blocked": ":no_entry:", "done": ":white_check_mark:", "dropped": ":wastebasket:"}
+ROUTE_EMOJI = {"posted": ":white_check_mark:", "failed": ":x:", "pending": ":hourglass:"}
+
+
+@dataclass(frozen=True)
+class InitiativeRef:
+    """Button value naming an initiative."""
+
+    initiative: int
+
+
+def _names(settings: Settings, keys: Iterable[str]) -> str:
+    return ", ".join(settings.functions[key].name if key in settings.functions else key for key in keys)
+
+
+def label(initiative: Initiative) -> str:
+    return f"#{initiative.id} {initiative.title}"
+
+
+def _summary_fields(initiative: Initiative, settings: Settings) -> dict[str, Any]:
+    fields = [
+        f"*Functions*\n{bk.user_text(_names(settings, initiative.function_keys), 1900)}",
+        f"*Journey*\n{initiative.journey}",
+        f"*Proposer*\n{bk.mention(initiative.proposer)}",
+        f"*Sponsor*\n{bk.mention(initiative.sponsor) if initiative.sponsor else '_none yet_'}",
+        f"*Target date*\n{initiative.target_date.isoformat() if initiative.target_date else '_not set_'}",
+        f"*Status*\n{STATUS_EMOJI.get(initiative.status, '')} {initiative.status}",
+    ]
+    return bk.fields_section(fields)
+
+
+def card(initiative: Initiative, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
+    """The hub card; its thread is the cross-function discussion."""
+    blocks: list[dict[str, Any]] = [bk.header(f"#{initiative.id} · {initiative.title}")]
+    if initiative.problem:
+        blocks.append(bk.section(bk.user_text(initiative.problem)))
+    blocks.append(_summary_fields(initiative, settings))
+    if initiative.obstacles:
+        blocks.append(bk.section(f"*Known obstacles*\n{bk.user_text(initiative.obstacles, 2900)}"))
+    if initiative.source_permalink:
+        blocks.append(bk.context(f"Proposed from {bk.link(initiative.source_permalink, 'a message')}"))
+    blocks.append(bk.context(":speech_balloon: Reply in this thread: it is the discussion of every function involved."))
+    blocks.append(bk.actions(bk.button("Commit", Action.COMMIT.value, dump(InitiativeRef(initiative.id)), style="primary")))
+    text = f"New initiative #{initiative.id}: {bk.user_text(initiative.title, 500)}"
+    return text, blocks
+
+
+def routed_post(initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    function = settings.functions[involved.function_key]
+    others = [key for key in initiative.function_keys if key != involved.function_key]
+    title = bk.user_text(initiative.title, 500)
+    lines = [
+        f"*{bk.user_text(function.name, 100)}* is needed on initiative *#{initiative.id} {title}*, "
+        f"with {bk.user_text(_names(settings, others), 500)}.",
+        f"Why {bk.user_text(function.name, 100)}: {bk.user_text(involved.reason, 300)}.",
+    ]
+    if initiative.problem:
+        lines.append(f">{bk.user_text(bk.shorten(initiative.problem, 600), 1200)}")
+    elements = [bk.button("Commit", Action.COMMIT.value, dump(InitiativeRef(initiative.id)), style="primary")]
+    if thread_link:
+        elements.append(bk.button("Open discussion", Action.OPEN_DISCUSSION.value, dump(InitiativeRef(initiative.id)), url=thread_link))
+    blocks = [
+        bk.section("\n".join(lines)),
+        bk.context("Replies in this thread are shared with the hub discussion."),
+        bk.actions(*elements),
+    ]
+    return f"{function.name} is needed on initiative #{initiative.id}: {title}", blocks
+
+
+def fix_hint(route: InitiativeFunction, settings: Settings) -> str:
+    function = settings.functions.get(route.function_key)
+    channel = function.channel if function else "its channel"
+    key = f"functions.{route.function_key}.channel"
+    error = route.route_error or "unknown error"
+    if error in ("not_in_channel", "method_not_supported_for_channel_type"):
+        return f"the bot is not in the private channel {channel}: invite it there (`/invite @CDO Hub`), or change `{key}` in the configuration"
+    if error == "is_archived":
+        return f"{channel} is archived: unarchive it, or point `{key}` at a live channel"
+    if error == "channel_not_found":
+        return f"{channel} was not found (or it is private and the bot is not in it): check `{key}` in the configuration, or invite the bot"
+    return f"posting in {channel} failed ({error}); it can be retried later"
+
+
+def route_failures(initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    title = bk.user_text(initiative.title, 500)
+    lines = [f":warning: Initiative *#{initiative.id} {title}* is saved, but {len(failed)} route(s) did not go out:"]
+    for route in failed:
+        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        lines.append(f"• *{name}*: {fix_hint(route, settings)}.")
+    if thread_link:
+        lines.append(f"The hub discussion: {thread_link}")
+    text = f"Initiative #{initiative.id} is saved, but {len(failed)} route(s) failed"
+    return text, [bk.section("\n".join(lines))]
+
+
+def confirmation(initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
+    title = bk.user_text(initiative.title, 500)
+    head = f":rocket: Your initiative *#{initiative.id} {title}* is in the hub"
+    head += f": <{thread_link}|open the discussion>." if thread_link else ", but the hub card could not be posted (see below)."
+    lines = [head]
+    for route in initiative.functions:
+        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        link = route_links.get(route.function_key)
+        where = f"<{link}|routed post>" if link else (route.route_error or route.route_status)
+        lines.append(f"{ROUTE_EMOJI.get(route.route_status, '')} {name} — {where}")
+    return f"Initiative #{initiative.id} is in the hub", [bk.section("\n".join(lines))]
+
+
+def listing(initiatives: list[Initiative], settings: Settings, heading: str) -> tuple[str, list[dict[str, Any]]]:
+    if not initiatives:
+        return f"{heading}: none", [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
+    blocks = [bk.section(f"*{heading}*")]
+    for initiative in initiatives[:40]:
+        blocks.append(
+            bk.section(
+                f"{STATUS_EMOJI.get(initiative.status, '')} *#{initiative.id}* {bk.user_text(initiative.title, 300)}\n"
+                f"{bk.user_text(_names(settings, initiative.function_keys), 500)} · {initiative.status}"
+            )
+        )
+    if len(initiatives) > 40:
+        blocks.append(bk.context(f"{len(initiatives) - 40} more: `cdo-hub report initiatives` lists them all."))
+    return f"{heading}: {len(initiatives)}", blocks
+
+
+def status(initiative: Initiative, settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    text, blocks = card(initiative, settings)
+    blocks = [block for block in blocks if block["type"] != "actions"]
+    route_lines = []
+    for route in initiative.functions:
+        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        state = route.route_status
+        detail = f" — {fix_hint(route, settings)}" if state == "failed" else (f" in <#{route.route_channel}>" if route.route_channel else "")
+        route_lines.append(f"{ROUTE_EMOJI.get(state, '')} *{name}* ({bk.user_text(route.reason, 200)}): {state}{detail}")
+    blocks.append(bk.section("*Routes*\n" + "\n".join(route_lines)))
+    pair_lines = [
+        f"• {bk.user_text(_names(settings, pair.functions), 200)}: {pair.state}"
+        + (f", last met {pair.last_joint_activity_at:%Y-%m-%d}" if pair.last_joint_activity_at else "")
+        for pair in initiative.pairs
+    ]
+    if pair_lines:
+        blocks.append(bk.section("*Pairs*\n" + "\n".join(pair_lines)))
+    commitments = [
+        f"• #{c.id} {bk.user_text(_names(settings, [c.from_function]), 100)} → {bk.user_text(_names(settings, [c.to_function]), 100)}: "
+        f"{bk.user_text(c.what, 200)} (due {c.due.isoformat()}, {c.status})"
+        for c in initiative.commitments
+    ]
+    if commitments:
+        blocks.append(bk.section("*Commitments*\n" + "\n".join(commitments[:30])))
+    if thread_link:
+        blocks.append(bk.context(f"<{thread_link}|Open the hub discussion>"))
+    return text, bk.fit_message(blocks)

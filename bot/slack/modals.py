@@ -1,0 +1,158 @@
+"""Modal views (pure builders) and reading their submitted state back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable
+
+from bot.config import Settings
+from bot.core.initiatives import OBSTACLES_LIMIT, PROBLEM_LIMIT, TITLE_LIMIT
+from bot.slack import blocks as bk
+from bot.slack.ids import Action, Block, View, dump
+
+VALUE = "value"  # the action_id of every input: the block_id says which field it is
+JOURNEY_LABELS = {"customer": "Customer journey", "employee": "Employee journey", "both": "Both journeys"}
+
+
+@dataclass(frozen=True)
+class ProposeMeta:
+    """private_metadata of the proposal modal: the message it came from, if any, and the
+    version of the functions block (a new block id makes Slack apply new initial options)."""
+
+    channel: str | None = None
+    message_ts: str | None = None
+    functions_version: int = 0
+
+
+def functions_block(version: int) -> str:
+    return Block.FUNCTIONS.value if version == 0 else f"{Block.FUNCTIONS.value}.{version}"
+
+
+def _input(block_id: Block | str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "input", "block_id": block_id if isinstance(block_id, str) else block_id.value, "label": bk.plain(label, 2000), "element": element, "optional": optional}
+    if hint:
+        block["hint"] = bk.plain(hint, 2000)
+    return block
+
+
+def _text_input(*, initial: str = "", multiline: bool = False, max_length: int | None = None, placeholder: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial[: max_length or 3000]
+    if max_length:
+        element["max_length"] = max_length
+    if placeholder:
+        element["placeholder"] = bk.plain(placeholder, 150)
+    return element
+
+
+def propose_modal(
+    settings: Settings,
+    *,
+    title: str = "",
+    problem: str = "",
+    journey: str | None = None,
+    preselected: Iterable[str] = (),
+    obstacles: str = "",
+    sponsor: str | None = None,
+    meta: ProposeMeta = ProposeMeta(),
+) -> dict[str, Any]:
+    function_options = [bk.option(function.name, function.key) for function in settings.functions.values()]
+    functions_element: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": VALUE,
+        "placeholder": bk.plain("Choose at least two functions"),
+        "options": function_options[:100],
+    }
+    chosen = set(preselected)
+    initial = [option for option in function_options if option["value"] in chosen]
+    if initial:
+        functions_element["initial_options"] = initial
+    journey_options = [bk.option(label, key) for key, label in JOURNEY_LABELS.items()]
+    sponsor_element: dict[str, Any] = {"type": "users_select", "action_id": VALUE, "placeholder": bk.plain("The executive who owns it")}
+    if sponsor:
+        sponsor_element["initial_user"] = sponsor
+    view_blocks = [
+        _input(Block.TITLE, "Title", _text_input(initial=title, max_length=TITLE_LIMIT, placeholder="One customer view across our ERP instances")),
+        _input(Block.PROBLEM, "Problem or opportunity", _text_input(initial=problem, multiline=True, max_length=PROBLEM_LIMIT), optional=True),
+        {
+            **_input(
+                Block.JOURNEY,
+                "Journey",
+                {
+                    "type": "static_select",
+                    "action_id": Action.JOURNEY_CHANGED.value,
+                    "placeholder": bk.plain("Whose journey does it change?"),
+                    "options": journey_options,
+                    **({"initial_option": next(o for o in journey_options if o["value"] == journey)} if journey else {}),
+                },
+            ),
+            # Choosing a journey pre-selects the functions the configuration ties to it.
+            "dispatch_action": True,
+        },
+        _input(
+            functions_block(meta.functions_version),
+            "Functions that must collaborate",
+            functions_element,
+            hint="Pre-selected from the words of your proposal; change them freely.",
+        ),
+        _input(Block.SPONSOR, "Sponsor", sponsor_element, optional=True),
+        _input(Block.TARGET_DATE, "Target date", {"type": "datepicker", "action_id": VALUE}, optional=True),
+        _input(
+            Block.OBSTACLES,
+            "Known obstacles",
+            _text_input(initial=obstacles, multiline=True, max_length=OBSTACLES_LIMIT, placeholder="Several ERP instances, no DAM, no workflow tool…"),
+            optional=True,
+        ),
+    ]
+    if meta.message_ts:
+        view_blocks.insert(0, bk.context("Prefilled from a message; a link to it is kept with the initiative."))
+    return {
+        "type": "modal",
+        "callback_id": View.PROPOSE.value,
+        "title": bk.plain("Propose an initiative", bk.MODAL_TITLE_LIMIT),
+        "submit": bk.plain("Propose", 24),
+        "close": bk.plain("Cancel", 24),
+        "private_metadata": dump(meta),
+        "blocks": view_blocks,
+    }
+
+
+# --- reading submissions ------------------------------------------------------------------
+
+
+class State:
+    """view.state.values, read by block id."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+
+    def _element(self, block: Block) -> dict[str, Any]:
+        # Match "functions" and its re-versioned ids ("functions.2"); each input has one element.
+        for block_id, elements in self.values.items():
+            if block_id == block.value or block_id.startswith(block.value + "."):
+                return next(iter(elements.values()), None) or {}
+        return {}
+
+    def text(self, block: Block) -> str:
+        return self._element(block).get("value") or ""
+
+    def option(self, block: Block) -> str | None:
+        selected = self._element(block).get("selected_option")
+        return selected.get("value") if selected else None
+
+    def options(self, block: Block) -> list[str]:
+        return [option["value"] for option in self._element(block).get("selected_options") or []]
+
+    def user(self, block: Block) -> str | None:
+        return self._element(block).get("selected_user")
+
+    def date(self, block: Block) -> date | None:
+        raw = self._element(block).get("selected_date")
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return None

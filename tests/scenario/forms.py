@@ -1,0 +1,48 @@
+"""Build `view.state.values` the way Slack sends them for the hub's modals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def text(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def select(value: str | None) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}} if value else None}
+
+
+def multi(values: list[str]) -> dict[str, Any]:
+    return {"type": "multi_static_select", "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]}
+
+
+def user(value: str | None) -> dict[str, Any]:
+    return {"type": "users_select", "selected_user": value}
+
+
+def day(value: date | None) -> dict[str, Any]:
+    return {"type": "datepicker", "selected_date": value.isoformat() if value else None}
+
+
+def proposal(
+    *,
+    title: str = "One customer view across our three ERP instances",
+    problem: str = "Sales, service and billing each see a different customer.",
+    journey: str = "customer",
+    functions: list[str] = ("marketing", "it"),  # type: ignore[assignment]
+    sponsor: str | None = "U0CEO",
+    target: date | None = None,
+    obstacles: str = "Three ERP instances, no DAM",
+    functions_block: str = "functions",
+) -> dict[str, Any]:
+    return {
+        "title": {"value": text(title)},
+        "problem": {"value": text(problem)},
+        "journey": {"journey_changed": select(journey)},
+        functions_block: {"value": multi(list(functions))},
+        "sponsor": {"value": user(sponsor)},
+        "target_date": {"value": day(target)},
+        "obstacles": {"value": text(obstacles)},
+    }
