@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load
+from bot.slack.gateway import InstallBroken
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -147,5 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"cdo-hub: {error}", file=sys.stderr)
         return error.code
+    except InstallBroken as error:
+        print(f"cdo-hub: Slack refused the bot token ({error}): check SLACK_BOT_TOKEN", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

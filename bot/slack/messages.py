@@ -44,7 +44,7 @@ def _summary_fields(initiative: Initiative, settings: Settings) -> dict[str, Any
 
 def card(initiative: Initiative, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
     """The hub card; its thread is the cross-function discussion."""
-    blocks: list[dict[str, Any]] = [bk.header(f"#{initiative.id} · {initiative.title}")]
+    blocks: list[dict[str, Any]] = [bk.header(f"#{initiative.id} · {bk.user_text(initiative.title, 140)}")]
     if initiative.problem:
         blocks.append(bk.section(bk.user_text(initiative.problem)))
     blocks.append(_summary_fields(initiative, settings))
