@@ -64,6 +64,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host)
 
 
+def open_database(settings: Settings):
+    """An engine on an up-to-date schema, or a one-line hint to run `cdo-hub db upgrade`."""
+    from bot.db import make_engine, schema_status
+
+    engine = make_engine(settings.database_url)
+    status = schema_status(engine)
+    if not status.up_to_date:
+        engine.dispose()
+        raise CliError(
+            f"the database schema at {_display_url(settings.database_url)} is at {status.current or 'no revision'}, "
+            f"this version needs {status.head}: run `cdo-hub db upgrade` first"
+        )
+    return engine
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.db import make_sessionmaker
+    from bot.reports import REPORTS, render
+
+    settings = _settings(args)
+    report = REPORTS.get(args.subject)
+    if report is None:
+        return not_available(f"report {args.subject}")(args)
+    engine = open_database(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = report(session, settings, SystemClock().now())
+    finally:
+        engine.dispose()
+    print(render(rows, args.format))
+    return 0
+
+
 def not_available(name: str) -> Callable[[argparse.Namespace], int]:
     def command(_args: argparse.Namespace) -> int:
         print(f"cdo-hub {name} is not available yet in this version.", file=sys.stderr)
@@ -117,10 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true")
     digest.set_defaults(func=not_available("digest"))
 
-    report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON (not available yet)")
+    report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON")
     report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    report.set_defaults(func=not_available("report"))
+    report.set_defaults(func=cmd_report)
 
     commands.add_parser(
         "check-config", help="validate the configuration; with a token, check channels and users in Slack"

@@ -1,0 +1,40 @@
+"""Pairs of functions on an initiative: what their activity means for their health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.models import Pair
+
+
+def touch(pair: Pair, function_key: str, at: datetime, *, joint: bool = False) -> None:
+    """Record that `function_key` acted on the pair's initiative at `at`.
+
+    The pair has met when both functions have acted: its joint activity is the later of an
+    explicitly joint act (a commitment between them, a nudge answered) and the moment the
+    second of the two last acted.
+    """
+    if function_key == pair.function_a:
+        pair.last_activity_a = _later(pair.last_activity_a, at)
+    elif function_key == pair.function_b:
+        pair.last_activity_b = _later(pair.last_activity_b, at)
+    else:
+        return
+    met = at if joint else _earlier(pair.last_activity_a, pair.last_activity_b)
+    if met is not None:
+        pair.last_joint_activity_at = _later(pair.last_joint_activity_at, met)
+    if pair.state in ("quiet", "stalled", "escalated"):
+        pair.state = "active"
+        pair.nudge_level = 0
+    # The sweep looks at the pair again once it may have gone quiet.
+    pair.next_check_at = at
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return None
+    return min(a, b)

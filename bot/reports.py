@@ -1,0 +1,124 @@
+"""`cdo-hub report initiatives|pairs|commitments --format table|csv|json`.
+
+Each report is a list of plain dicts (the JSON contract of SPEC.md); table and CSV flatten
+nested values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from typing import Any, Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.core import initiatives
+from bot.models import Commitment, Initiative, Nudge
+
+Report = Callable[[Session, Settings, datetime], list[dict[str, Any]]]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def commitment_row(commitment: Commitment) -> dict[str, Any]:
+    return {
+        "id": commitment.id,
+        "initiative_id": commitment.initiative_id,
+        "from": commitment.from_function,
+        "to": commitment.to_function,
+        "owner": commitment.owner,
+        "what": commitment.what,
+        "due": _iso(commitment.due),
+        "status": commitment.status,
+    }
+
+
+def initiatives_report(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    sent = dict(
+        session.execute(
+            select(Nudge.pair_id, func.count()).where(Nudge.status == "sent", Nudge.pair_id.is_not(None)).group_by(Nudge.pair_id)
+        ).all()
+    )
+    rows = []
+    for initiative in initiatives.everything(session):
+        rows.append(
+            {
+                "id": initiative.id,
+                "title": initiative.title,
+                "status": initiative.status,
+                "journey": initiative.journey,
+                "functions": initiative.function_keys,
+                "proposer": initiative.proposer,
+                "sponsor": initiative.sponsor,
+                "target_date": _iso(initiative.target_date),
+                "created_at": _iso(initiative.created_at),
+                "routes": {f.function_key: f.route_status for f in initiative.functions},
+                "pairs": [
+                    {
+                        "functions": list(pair.functions),
+                        "state": pair.state,
+                        "last_joint_activity_at": _iso(pair.last_joint_activity_at),
+                        "nudges": sent.get(pair.id, 0),
+                    }
+                    for pair in initiative.pairs
+                ],
+                "commitments": [commitment_row(c) for c in initiative.commitments],
+            }
+        )
+    return rows
+
+
+def commitments_report(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    today = now.astimezone(settings.tz).date()
+    rows = []
+    for commitment in session.scalars(select(Commitment).order_by(Commitment.id)):
+        row = commitment_row(commitment)
+        row["overdue"] = commitment.status in ("open", "slipped") and commitment.due < today
+        rows.append(row)
+    return rows
+
+
+REPORTS: dict[str, Report] = {
+    "initiatives": initiatives_report,
+    "commitments": commitments_report,
+}
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "+".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False)
+    if not rows:
+        return "" if fmt == "csv" else "(nothing to report)"
+    columns = list(rows[0])
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_flat(row.get(c)) for c in columns] for row in rows])
+        return out.getvalue().rstrip("\n")
+    # A table shows the scalar columns; nested details are for JSON and CSV.
+    columns = [c for c in columns if not isinstance(rows[0][c], (list, dict)) or c == "functions"]
+    cells = [[_flat(row.get(c))[:60] for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
