@@ -261,8 +261,11 @@ def _line_of(text: str, key: tuple[str, ...]) -> int | None:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.startswith("[") and not line.startswith("[["):
-            table = tuple(part.strip().strip('"') for part in line.strip("[]").split("."))
-            if table == key[:-1] and header_line is None:
+            # A header may carry a comment after its closing bracket.
+            header = line[1:].split("]", 1)[0]
+            table = tuple(part.strip().strip('"') for part in header.split("."))
+            # A whole table (like `functions`) points at its first sub-table when it has no header.
+            if header_line is None and (table == key[:-1] or table[: len(key)] == key):
                 header_line = number
             if table == key:
                 return number

@@ -1,0 +1,239 @@
+"""Alembic migrations against real SQLite and Postgres databases: they build exactly the models'
+schema, go down and up again, and keep times aware UTC."""
+
+from __future__ import annotations
+
+import ast
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import StatementError
+
+from bot.db import MIGRATIONS_DIR, downgrade, make_engine, make_sessionmaker, schema_status, transaction, upgrade
+from bot.models import Base, Initiative
+
+OUR_TABLES = {
+    "initiatives",
+    "initiative_functions",
+    "pairs",
+    "commitments",
+    "commitment_changes",
+    "activities",
+    "nudges",
+    "processed_events",
+    "slack_users",
+}
+
+
+def _env_include_object():
+    """include_object and FOREIGN_TABLES from migrations/env.py itself.
+
+    env.py cannot be imported outside an Alembic run (it reads context.config at import), so
+    only those two definitions are taken from its source: the test follows the real rule.
+    """
+    tree = ast.parse((MIGRATIONS_DIR / "env.py").read_text(encoding="utf-8"))
+    wanted = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name == "include_object")
+        or (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "FOREIGN_TABLES" for t in node.targets))
+    ]
+    assert len(wanted) == 2, "migrations/env.py must define FOREIGN_TABLES and include_object"
+    namespace: dict = {}
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), "migrations/env.py", "exec"), namespace)
+    return namespace["include_object"]
+
+
+include_object = _env_include_object()
+
+
+@pytest.fixture
+def engine(database_url: str):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()  # before the Postgres fixture drops the database
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def differences(engine: Engine, **options) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, **options})
+        return compare_metadata(context, Base.metadata)
+
+
+def head() -> str:
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+# --- up, down, up ----------------------------------------------------------------------------
+
+
+def test_models_declare_the_expected_tables():
+    assert set(Base.metadata.tables) == OUR_TABLES
+
+
+def test_upgrade_downgrade_upgrade(database_url, engine):
+    upgrade(database_url)
+    assert tables(engine) == OUR_TABLES | {"alembic_version"}
+
+    downgrade(database_url, "base")
+    engine.dispose()  # forget cached reflection and pooled connections
+    assert tables(engine) - {"alembic_version"} == set()
+
+    upgrade(database_url)
+    engine.dispose()
+    assert tables(engine) == OUR_TABLES | {"alembic_version"}
+    assert schema_status(engine).up_to_date
+
+
+def test_upgrade_twice_is_harmless(database_url, engine):
+    upgrade(database_url)
+    upgrade(database_url)
+    assert schema_status(engine).current == head()
+
+
+def test_migrations_match_the_models_exactly(database_url, engine):
+    upgrade(database_url)
+    assert differences(engine, include_object=include_object) == []
+
+
+def test_foreign_tables_are_left_out_of_the_comparison(database_url, engine):
+    upgrade(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT)"))
+    # Without env.py's rule autogenerate would propose dropping APScheduler's table...
+    assert any(diff[0] == "remove_table" and diff[1].name == "apscheduler_jobs" for diff in differences(engine))
+    # ...with it, nothing.
+    assert differences(engine, include_object=include_object) == []
+
+
+def test_pairs_have_the_index_of_the_nudge_sweep(database_url, engine):
+    upgrade(database_url)
+    indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("pairs")}
+    assert indexes.get("ix_pairs_next_check_at") == ["next_check_at"]
+
+    # And the sweep's query can use it.
+    query = "SELECT id FROM pairs WHERE next_check_at <= :now"
+    now = datetime(2026, 1, 1)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = connection.execute(text("EXPLAIN QUERY PLAN " + query), {"now": now}).all()
+        else:
+            connection.execute(text("SET enable_seqscan = off"))  # tiny tables: force the choice
+            plan = connection.execute(text("EXPLAIN " + query), {"now": now}).all()
+    assert "ix_pairs_next_check_at" in " ".join(str(row) for row in plan)
+
+
+# --- schema_status -----------------------------------------------------------------------------
+
+
+def test_schema_status_of_an_empty_database(engine):
+    status = schema_status(engine)
+    assert status.empty
+    assert status.current is None
+    assert status.head == head() and status.head
+    assert not status.up_to_date
+
+
+def test_schema_status_up_to_date(database_url, engine):
+    upgrade(database_url)
+    status = schema_status(engine)
+    assert not status.empty
+    assert status.current == status.head == head()
+    assert status.up_to_date
+
+
+def test_schema_status_outdated(database_url, engine):
+    upgrade(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0000old'"))
+    status = schema_status(engine)
+    assert status.current == "0000old"
+    assert not status.up_to_date
+    assert not status.empty
+
+
+def test_schema_status_with_someone_elses_table_is_not_empty(engine):
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE unrelated (id INTEGER PRIMARY KEY)"))
+    status = schema_status(engine)
+    assert not status.empty
+    assert status.current is None
+    assert not status.up_to_date
+
+
+def test_schema_status_after_downgrade_is_empty_again(database_url, engine):
+    upgrade(database_url)
+    downgrade(database_url, "base")
+    engine.dispose()
+    status = schema_status(engine)
+    assert status.empty and status.current is None and not status.up_to_date
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def make_initiative(created_at: datetime) -> Initiative:
+    return Initiative(
+        title="Onboarding portal",
+        journey="employee",
+        proposer="U0CHRO",
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def test_aware_datetimes_round_trip_as_aware_utc(database_url, engine):
+    upgrade(database_url)
+    sessions = make_sessionmaker(engine)
+    # 09:30:15.123456 in New York (EST, UTC-5) is 14:30:15.123456 UTC.
+    local = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=ZoneInfo("America/New_York"))
+    expected = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=timezone.utc)
+    with transaction(sessions) as session:
+        session.add(make_initiative(local))
+
+    with sessions() as session:
+        loaded = session.scalars(select(Initiative)).one()
+    assert loaded.created_at == expected
+    assert loaded.created_at.tzinfo == timezone.utc
+    assert loaded.created_at.utcoffset() == timedelta(0)
+    assert (loaded.created_at.hour, loaded.created_at.microsecond) == (14, 123456)
+
+    # Stored as UTC, not as the writer's wall-clock time.
+    with engine.connect() as connection:
+        raw = connection.execute(text("SELECT created_at FROM initiatives")).scalar_one()
+    if engine.dialect.name == "sqlite":
+        assert str(raw).startswith("2026-03-02 14:30:15.123456")
+    else:
+        assert raw == expected
+
+    # Comparisons in SQL work against aware values.
+    with sessions() as session:
+        found = session.scalars(select(Initiative).where(Initiative.created_at < expected + timedelta(seconds=1))).all()
+        missed = session.scalars(select(Initiative).where(Initiative.created_at < expected)).all()
+    assert len(found) == 1 and missed == []
+
+
+def test_naive_datetimes_are_refused(database_url, engine):
+    upgrade(database_url)
+    sessions = make_sessionmaker(engine)
+    with pytest.raises((ValueError, StatementError), match="naive datetime"):
+        with transaction(sessions) as session:
+            session.add(make_initiative(datetime(2026, 3, 2, 9, 30)))
+    with sessions() as session:
+        assert session.scalars(select(Initiative)).all() == []
+
+
+def test_migrations_directory_is_the_packaged_one():
+    # `pip install -e .` ships migrations as a package: bot.db must find its env.py there.
+    assert (Path(MIGRATIONS_DIR) / "env.py").is_file()
+    assert any((Path(MIGRATIONS_DIR) / "versions").glob("*.py"))
