@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -122,6 +122,19 @@ def set_source_link(session: Session, initiative_id: int, permalink: str | None)
     initiative = session.get(Initiative, initiative_id)
     if initiative is not None and permalink:
         initiative.source_permalink = permalink
+
+
+def set_status(session: Session, initiative: Initiative, status: str, now: datetime) -> bool:
+    """Change the status once: a repeated choice (a double click) changes nothing."""
+    if status not in STATUSES:
+        raise ValueError(status)
+    changed = session.execute(
+        update(Initiative)
+        .where(Initiative.id == initiative.id, Initiative.status != status)
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return changed.rowcount == 1
 
 
 def get(session: Session, initiative_id: int) -> Initiative | None:

@@ -64,3 +64,18 @@ def load(cls: type[T], raw: str | None) -> T:
     data = json.loads(raw or "{}")
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass(frozen=True)
+class CommitmentRef:
+    """Button value naming a commitment."""
+
+    commitment: int
+
+
+@dataclass(frozen=True)
+class StatusChoice:
+    """Overflow option value on the hub card: the initiative and the status chosen."""
+
+    initiative: int
+    status: str

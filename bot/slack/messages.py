@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from bot.config import Settings
-from bot.models import Initiative, InitiativeFunction
+from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 from bot.slack import blocks as bk
-from bot.slack.ids import Action, dump
+from bot.slack.ids import Action, CommitmentRef, StatusChoice, dump
 
 STATUS_EMOJI = {"proposed": ":seedling:", "active": ":large_green_circle:", "blocked": ":no_entry:", "done": ":white_check_mark:", "dropped": ":wastebasket:"}
 ROUTE_EMOJI = {"posted": ":white_check_mark:", "failed": ":x:", "pending": ":hourglass:"}
@@ -53,9 +53,26 @@ def card(initiative: Initiative, settings: Settings) -> tuple[str, list[dict[str
     if initiative.source_permalink:
         blocks.append(bk.context(f"Proposed from {bk.link(initiative.source_permalink, 'a message')}"))
     blocks.append(bk.context(":speech_balloon: Reply in this thread: it is the discussion of every function involved."))
-    blocks.append(bk.actions(bk.button("Commit", Action.COMMIT.value, dump(InitiativeRef(initiative.id)), style="primary")))
+    blocks.append(
+        bk.actions(
+            bk.button("Commit", Action.COMMIT.value, dump(InitiativeRef(initiative.id)), style="primary"),
+            status_menu(initiative),
+        )
+    )
     text = f"New initiative #{initiative.id}: {bk.user_text(initiative.title, 500)}"
     return text, blocks
+
+
+STATUS_CHOICES = {"active": "Mark active", "blocked": "Mark blocked", "done": "Mark done", "dropped": "Drop it"}
+
+
+def status_menu(initiative: Initiative) -> dict[str, Any]:
+    options = [
+        bk.option(label, dump(StatusChoice(initiative.id, status)))
+        for status, label in STATUS_CHOICES.items()
+        if status != initiative.status
+    ]
+    return {"type": "overflow", "action_id": Action.INITIATIVE_STATUS.value, "options": options}
 
 
 def routed_post(initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
@@ -162,3 +179,55 @@ def status(initiative: Initiative, settings: Settings, thread_link: str | None) 
     if thread_link:
         blocks.append(bk.context(f"<{thread_link}|Open the hub discussion>"))
     return text, bk.fit_message(blocks)
+
+
+COMMITMENT_EMOJI = {"open": ":handshake:", "done": ":white_check_mark:", "slipped": ":hourglass_flowing_sand:", "blocked": ":no_entry:", "cancelled": ":wastebasket:"}
+
+
+def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
+    """The commitment in the hub thread, updated in place as its status changes."""
+    giver = bk.user_text(_names(settings, [commitment.from_function]), 100)
+    taker = bk.user_text(_names(settings, [commitment.to_function]), 100)
+    lines = [
+        f"{COMMITMENT_EMOJI.get(commitment.status, '')} *Commitment #{commitment.id}* — *{giver}* → *{taker}*",
+        f"{bk.user_text(commitment.what, 1500)}",
+        f"Owner {bk.mention(commitment.owner)} · due *{commitment.due.isoformat()}* · {commitment.status}",
+    ]
+    blocks: list[dict[str, Any]] = [bk.section("\n".join(lines))]
+    history = [
+        f"{change.at:%Y-%m-%d} {bk.mention(change.actor)} {change.action}"
+        + (f" to {change.new_due.isoformat()}" if change.action == "slip" and change.new_due else "")
+        + (f": {bk.user_text(change.reason, 300)}" if change.reason else "")
+        for change in commitment.history[-5:]
+        if change.action != "created"
+    ]
+    if history:
+        blocks.append(bk.context(bk.shorten("\n".join(history), 2000)))
+    if commitment.status in ("open", "slipped", "blocked"):
+        ref = dump(CommitmentRef(commitment.id))
+        blocks.append(
+            bk.actions(
+                bk.button("Done", Action.COMMITMENT_DONE.value, ref, style="primary"),
+                bk.button("Slip", Action.COMMITMENT_SLIP.value, ref),
+                bk.button("Blocked", Action.COMMITMENT_BLOCKED.value, ref, style="danger"),
+            )
+        )
+    text = f"Commitment #{commitment.id}: {giver} → {taker}, due {commitment.due.isoformat()} ({commitment.status})"
+    return text, blocks
+
+
+ANNOUNCEMENTS = {
+    "done": ":white_check_mark: {actor} marked commitment #{id} done.",
+    "slip": ":hourglass_flowing_sand: {actor} moved commitment #{id} to {due}: {reason}",
+    "blocked": ":no_entry: {actor} marked commitment #{id} blocked: {reason}",
+    "cancel": ":wastebasket: {actor} cancelled commitment #{id}.",
+}
+
+
+def announcement(change: CommitmentChange) -> str:
+    return ANNOUNCEMENTS[change.action].format(
+        actor=bk.mention(change.actor),
+        id=change.commitment_id,
+        due=change.new_due.isoformat() if change.new_due else "",
+        reason=bk.user_text(change.reason or "", 1000),
+    )

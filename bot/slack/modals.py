@@ -156,3 +156,68 @@ class State:
             return date.fromisoformat(raw)
         except ValueError:
             return None
+
+
+# --- commitments ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitMeta:
+    initiative: int
+
+
+@dataclass(frozen=True)
+class ChangeMeta:
+    """private_metadata of the Slip and Blocked modals: the due date the person saw."""
+
+    commitment: int
+    seen_due: str | None = None
+
+
+def _function_select(settings: Settings, keys: Iterable[str], initial: str | None) -> dict[str, Any]:
+    options = [bk.option(settings.functions[key].name, key) for key in keys if key in settings.functions]
+    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options, "placeholder": bk.plain("Choose a function")}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen:
+        element["initial_option"] = chosen
+    return element
+
+
+def commit_modal(settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None) -> dict[str, Any]:
+    others = [key for key in functions if key != from_default]
+    to_default = others[0] if len(others) == 1 else None
+    return {
+        "type": "modal",
+        "callback_id": View.COMMIT.value,
+        "title": bk.plain("Commit", bk.MODAL_TITLE_LIMIT),
+        "submit": bk.plain("Commit", 24),
+        "close": bk.plain("Cancel", 24),
+        "private_metadata": dump(CommitMeta(initiative_id)),
+        "blocks": [
+            bk.section(f"Initiative *#{initiative_id} {bk.user_text(title, 300)}*"),
+            _input(Block.FROM_FUNCTION, "From (the function that promises)", _function_select(settings, functions, from_default)),
+            _input(Block.TO_FUNCTION, "To (the function that receives)", _function_select(settings, functions, to_default)),
+            _input(Block.WHAT, "What", _text_input(multiline=True, max_length=1000, placeholder="A golden customer record API")),
+            _input(Block.DUE, "Due date", {"type": "datepicker", "action_id": VALUE}),
+        ],
+    }
+
+
+def change_modal(kind: View, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
+    """Slip (new date and a reason) or Blocked (a reason)."""
+    slip = kind is View.SLIP
+    view_blocks = [bk.section(f"Commitment *#{commitment_id}*: {bk.user_text(what, 500)}\nDue {seen_due}.")]
+    if slip:
+        view_blocks.append(_input(Block.DUE, "New due date", {"type": "datepicker", "action_id": VALUE}))
+    view_blocks.append(
+        _input(Block.REASON, "Why it slips" if slip else "What blocks it", _text_input(multiline=True, max_length=1000))
+    )
+    return {
+        "type": "modal",
+        "callback_id": kind.value,
+        "title": bk.plain("Slip a commitment" if slip else "Blocked", bk.MODAL_TITLE_LIMIT),
+        "submit": bk.plain("Slip" if slip else "Mark blocked", 24),
+        "close": bk.plain("Cancel", 24),
+        "private_metadata": dump(ChangeMeta(commitment_id, seen_due)),
+        "blocks": view_blocks,
+    }

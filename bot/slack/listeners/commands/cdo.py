@@ -35,13 +35,14 @@ def handle_help(call: CommandCall, unknown: str | None = None) -> None:
 
 
 def _subcommands() -> dict[str, Callable[[CommandCall], None]]:
-    from bot.slack.listeners.commands import follow, propose
+    from bot.slack.listeners.commands import commit, follow, propose
 
     return {
         "help": handle_help,
         "propose": propose.handle_propose,
         "list": follow.handle_list,
         "status": follow.handle_status,
+        "commit": commit.handle_commit,
     }
 
 

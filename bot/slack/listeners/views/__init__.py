@@ -1,8 +1,12 @@
 from slack_bolt import App
 
 from bot.slack.ids import View
+from bot.slack.listeners.views.commit import handle_change_submission, handle_commit_submission
 from bot.slack.listeners.views.propose import handle_propose_submission
 
 
 def register(app: App) -> None:
     app.view(View.PROPOSE.value)(handle_propose_submission)
+    app.view(View.COMMIT.value)(handle_commit_submission)
+    app.view(View.SLIP.value)(handle_change_submission)
+    app.view(View.BLOCKED.value)(handle_change_submission)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from slack_bolt import Ack, BoltContext
 
 from bot.core import initiatives
@@ -12,6 +10,7 @@ from bot.db import transaction
 from bot.runtime import Runtime
 from bot.slack.delivery import deliver
 from bot.slack.ids import Block, load
+from bot.slack.people import local_today
 from bot.slack.modals import ProposeMeta, State, functions_block
 
 FIELD_BLOCKS = {"title": Block.TITLE, "problem": Block.PROBLEM, "journey": Block.JOURNEY, "sponsor": Block.SPONSOR, "target_date": Block.TARGET_DATE, "obstacles": Block.OBSTACLES}
@@ -32,12 +31,6 @@ def read_proposal(view: dict, user: str) -> tuple[Proposal, ProposeMeta]:
         source_channel=meta.channel,
     )
     return proposal, meta
-
-
-def local_today(hub: Runtime, user: str):
-    info = hub.directory.user(user)
-    zone = info.tz if info and info.tz else hub.settings.hub.timezone
-    return hub.clock.now().astimezone(ZoneInfo(zone)).date()
 
 
 def sponsor_check(hub: Runtime, sponsor: str | None) -> SponsorCheck | None:

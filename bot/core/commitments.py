@@ -1,0 +1,176 @@
+"""Commitments: a promise from one function to another on one initiative, with history.
+
+Every change is one conditional UPDATE (`… WHERE status IN (allowed) [AND due = seen]`), so a
+double click or two people at once change the state once: the second finds nothing to
+update and gets `None` back, which means "nothing to announce"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.core import activity
+from bot.core.initiatives import OPEN_STATUSES as OPEN_INITIATIVE_STATUSES
+from bot.core.initiatives import Refusal
+from bot.models import Commitment, CommitmentChange, Initiative
+
+WHAT_LIMIT = 1000
+REASON_LIMIT = 1000
+LIVE = ("open", "slipped", "blocked")
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: str
+    allowed_from: tuple[str, ...]
+    needs_date: bool = False
+    needs_reason: bool = False
+
+
+TRANSITIONS = {
+    "done": Transition("done", LIVE),
+    "slip": Transition("slipped", LIVE, needs_date=True, needs_reason=True),
+    "blocked": Transition("blocked", ("open", "slipped"), needs_reason=True),
+    "cancel": Transition("cancelled", LIVE),
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    owner: str
+    from_function: str
+    to_function: str
+    what: str
+    due: date | None
+
+
+def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
+    refusal = Refusal()
+    involved = initiative.function_keys
+    if initiative.status not in OPEN_INITIATIVE_STATUSES:
+        refusal.problems["what"] = f"Initiative #{initiative.id} is {initiative.status}: it takes no new commitments."
+    if draft.from_function not in involved:
+        refusal.problems["from_function"] = "Choose one of the initiative's functions."
+    if draft.to_function not in involved:
+        refusal.problems["to_function"] = "Choose one of the initiative's functions."
+    elif draft.to_function == draft.from_function:
+        refusal.problems["to_function"] = "A commitment is made to another function."
+    what = draft.what.strip()
+    if not what:
+        refusal.problems.setdefault("what", "Say what is promised.")
+    elif len(what) > WHAT_LIMIT:
+        refusal.problems.setdefault("what", f"Keep this under {WHAT_LIMIT} characters.")
+    if draft.due is None:
+        refusal.problems["due"] = "Choose a due date."
+    elif draft.due < today:
+        refusal.problems["due"] = "The due date is in the past."
+    return refusal
+
+
+def create(session: Session, draft: Draft, initiative: Initiative, actor_functions: list[str], now: datetime) -> Commitment:
+    commitment = Commitment(
+        initiative_id=initiative.id,
+        from_function=draft.from_function,
+        to_function=draft.to_function,
+        owner=draft.owner,
+        what=draft.what.strip(),
+        due=draft.due,
+        status="open",
+        created_at=now,
+        updated_at=now,
+    )
+    commitment.history.append(
+        CommitmentChange(actor=draft.owner, action="created", from_status=None, to_status="open", new_due=draft.due, at=now)
+    )
+    session.add(commitment)
+    session.flush()
+    _joint_activity(session, initiative, commitment, draft.owner, actor_functions, "commitment", now)
+    return commitment
+
+
+def validate_change(action: str, commitment: Commitment, today: date, *, new_due: date | None, reason: str) -> Refusal:
+    refusal = Refusal()
+    transition = TRANSITIONS[action]
+    if transition.needs_date:
+        if new_due is None:
+            refusal.problems["due"] = "Choose the new due date."
+        elif new_due < today:
+            refusal.problems["due"] = "The new due date is in the past."
+        elif new_due == commitment.due:
+            refusal.problems["due"] = "That is the current due date: choose a new one."
+    if transition.needs_reason:
+        if not reason.strip():
+            refusal.problems["reason"] = "Give a reason: the other function needs to know."
+        elif len(reason) > REASON_LIMIT:
+            refusal.problems["reason"] = f"Keep this under {REASON_LIMIT} characters."
+    return refusal
+
+
+def change(
+    session: Session,
+    commitment: Commitment,
+    initiative: Initiative,
+    action: str,
+    actor: str,
+    actor_functions: list[str],
+    now: datetime,
+    *,
+    seen_due: date | None = None,
+    new_due: date | None = None,
+    reason: str | None = None,
+) -> CommitmentChange | None:
+    """Apply `action` once. `seen_due` is the due date the person saw when asking to slip,
+    so that submitting the same slip twice moves the date once."""
+    transition = TRANSITIONS[action]
+    condition = [Commitment.id == commitment.id, Commitment.status.in_(transition.allowed_from)]
+    if transition.needs_date:
+        condition.append(Commitment.due == (seen_due or commitment.due))
+    values: dict = {"status": transition.to, "updated_at": now}
+    if new_due is not None:
+        values["due"] = new_due
+    updated = session.execute(update(Commitment).where(*condition).values(**values).execution_options(synchronize_session=False))
+    if updated.rowcount != 1:
+        return None
+    old_status, old_due = commitment.status, commitment.due
+    session.refresh(commitment)
+    record = CommitmentChange(
+        commitment_id=commitment.id,
+        actor=actor,
+        action=action,
+        from_status=old_status,
+        to_status=transition.to,
+        old_due=old_due if new_due is not None else None,
+        new_due=new_due,
+        reason=(reason or "").strip() or None,
+        at=now,
+    )
+    session.add(record)
+    session.flush()
+    _joint_activity(session, initiative, commitment, actor, actor_functions, f"commitment_{action}", now)
+    return record
+
+
+def _joint_activity(
+    session: Session, initiative: Initiative, commitment: Commitment, actor: str, actor_functions: list[str], kind: str, at: datetime
+) -> None:
+    """A commitment change is joint activity of the pair it links when a function's member
+    makes it; hub staff, or a sponsor who belongs to no function, do not keep a pair alive."""
+    if not actor_functions:
+        return
+    activity.record(
+        session,
+        initiative,
+        actor,
+        actor_functions,
+        kind,
+        at,
+        ref=f"commitment:{commitment.id}",
+        joint=(commitment.from_function, commitment.to_function),
+    )
+
+
+def is_overdue(commitment: Commitment, today: date) -> bool:
+    return commitment.status in ("open", "slipped") and commitment.due < today
