@@ -126,17 +126,9 @@ def fit_message(blocks: list[dict[str, Any]], more: str = "More in the hub") -> 
 
 # --- help ----------------------------------------------------------------------------------
 
-HELP_LINES = (
-    ("propose [title]", "propose a cross-functional initiative (opens a form)"),
-    ("list [mine|<function>]", "list initiatives, yours, or one function's"),
-    ("status <id>", "one initiative: functions, routes, pairs and commitments"),
-    ("commit <id>", "record a commitment from one function to another"),
-    ("pairs", "which pairs of functions work together, and which never meet"),
-    ("help", "this message"),
-)
-
-
-def help_blocks(command: str, *, unknown: str | None = None, functions: Iterable[str] = ()) -> list[dict[str, Any]]:
+def help_blocks(
+    command: str, usages: Iterable[tuple[str, str]], *, unknown: str | None = None, functions: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if unknown:
         blocks.append(section(f":warning: `{user_text(unknown, 100)}` is not something I know. Here is what I can do:"))
@@ -148,7 +140,7 @@ def help_blocks(command: str, *, unknown: str | None = None, functions: Iterable
             "the pairs of functions that stall."
         )
     )
-    lines = "\n".join(f"`{command} {usage}` — {what}" for usage, what in HELP_LINES)
+    lines = "\n".join(f"`{command} {usage}` — {what}" for usage, what in usages)
     blocks.append(section(lines))
     names = ", ".join(functions)
     if names:

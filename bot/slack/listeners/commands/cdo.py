@@ -27,22 +27,27 @@ class CommandCall:
 def handle_help(call: CommandCall, unknown: str | None = None) -> None:
     settings = call.hub.settings
     names = [function.name for function in settings.functions.values()]
+    usages = [(usage, what) for usage, what, _handler in _subcommands().values()]
     call.ack(
         text=blocks.help_text(settings.slack.command),
-        blocks=blocks.help_blocks(settings.slack.command, unknown=unknown, functions=names),
+        blocks=blocks.help_blocks(settings.slack.command, usages, unknown=unknown, functions=names),
         response_type="ephemeral",
     )
 
 
-def _subcommands() -> dict[str, Callable[[CommandCall], None]]:
+Subcommand = tuple[str, str, Callable[[CommandCall], None]]
+
+
+def _subcommands() -> dict[str, Subcommand]:
+    """Each subcommand: its usage, what it does, and its handler (help lists exactly these)."""
     from bot.slack.listeners.commands import commit, follow, propose
 
     return {
-        "help": handle_help,
-        "propose": propose.handle_propose,
-        "list": follow.handle_list,
-        "status": follow.handle_status,
-        "commit": commit.handle_commit,
+        "propose": ("propose [title]", "propose a cross-functional initiative (opens a form)", propose.handle_propose),
+        "list": ("list [mine|stalled|<function>]", "open initiatives: all, yours, with a stalled pair, or one function's", follow.handle_list),
+        "status": ("status <id>", "one initiative: its routes, pairs and commitments", follow.handle_status),
+        "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
+        "help": ("help", "this message", handle_help),
     }
 
 
@@ -50,8 +55,8 @@ def handle_cdo(ack: Ack, respond: Respond, body: dict, context: BoltContext) -> 
     text = (body.get("text") or "").strip()
     word, _, argument = text.partition(" ")
     call = CommandCall(ack, respond, context["hub"], body, argument.strip())
-    handler = _subcommands().get(word.lower())
-    if handler is None:
+    subcommand = _subcommands().get(word.lower())
+    if subcommand is None:
         handle_help(call, unknown=word or None)
         return
-    handler(call)
+    subcommand[2](call)

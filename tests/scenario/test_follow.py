@@ -1,0 +1,61 @@
+"""/cdo list, /cdo status and `cdo-hub report` over what was proposed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+from bot.sandbox.harness import DEMO_CONFIG
+from tests.scenario.steps import propose, submit_commitment
+
+
+def answer_text(response) -> str:
+    return json.dumps(response.json)
+
+
+def test_list_filters_by_person_and_function(hub):
+    propose(hub, user_id="U0CMO", title="Customer 360", functions=["marketing", "it"], sponsor="U0CEO")
+    propose(hub, user_id="U0HR1", title="Onboarding portal", functions=["hr", "it"], sponsor="U0CEO")
+    everything = answer_text(hub.command("list", user_id="U0IT1"))
+    assert "Customer 360" in everything and "Onboarding portal" in everything
+    mine = answer_text(hub.command("list mine", user_id="U0HR1"))
+    assert "Onboarding portal" in mine and "Customer 360" not in mine
+    marketing = answer_text(hub.command("list Marketing", user_id="U0IT1"))
+    assert "Customer 360" in marketing and "Onboarding portal" not in marketing
+    stalled = answer_text(hub.command("list stalled", user_id="U0IT1"))
+    assert "none yet" in stalled
+    unknown = answer_text(hub.command("list <!here>", user_id="U0IT1"))
+    assert "neither" in unknown and "<!here>" not in unknown
+
+
+def test_status_shows_routes_pairs_and_commitments(hub):
+    initiative = propose(hub, functions=["marketing", "it"])
+    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3))
+    hub.command(f"status #{initiative.id}", user_id="U0HR1")
+    shown = json.dumps(hub.emulator.responses[-1].json)
+    for words in ("Routes", "posted", "Pairs", "IT, Marketing", "Commitments", "Customer API"):
+        assert words in shown, words
+    missing = hub.command("status 4242", user_id="U0HR1")
+    assert "no initiative #4242" in missing.json["text"]
+
+
+def test_report_initiatives_json_has_the_contract_fields(hub, tmp_path):
+    initiative = propose(hub, functions=["marketing", "it"])
+    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3))
+    config = tmp_path / "config.toml"
+    config.write_text(DEMO_CONFIG.read_text())
+    env = {"DATABASE_URL": hub.settings.database_url, "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "report", "initiatives", "--format", "json"], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    [row] = json.loads(run.stdout)
+    assert {"id", "title", "status", "functions", "proposer", "sponsor", "created_at", "pairs", "commitments"} <= set(row)
+    assert row["functions"] == ["marketing", "it"]
+    [pair] = row["pairs"]
+    assert set(pair) >= {"functions", "state", "last_joint_activity_at", "nudges"} and pair["functions"] == ["it", "marketing"]
+    [commitment] = row["commitments"]
+    assert {k: commitment[k] for k in ("from", "to", "owner", "what", "status")} == {"from": "it", "to": "marketing", "owner": "U0CIO", "what": "Customer API", "status": "open"}
+    csv_run = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "report", "commitments", "--format", "csv"], capture_output=True, text=True, env=env, timeout=60)
+    header, line = csv_run.stdout.splitlines()
+    assert header.startswith("id,initiative_id,from,to,owner,what,due,status") and "Customer API" in line
