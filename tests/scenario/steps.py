@@ -12,7 +12,7 @@ from bot.core import initiatives
 
 from bot.models import Commitment, Initiative
 from bot.slack.ids import View
-from tests.scenario import forms
+from bot.sandbox import forms
 
 
 def propose(hub, *, user_id: str = "U0CMO", **changes: Any) -> Initiative:
@@ -22,21 +22,12 @@ def propose(hub, *, user_id: str = "U0CMO", **changes: Any) -> Initiative:
         return initiatives.get(session, session.scalar(select(func.max(Initiative.id))))
 
 
-def commit_values(*, giver: str | None, taker: str | None, what: str, due: date | None) -> dict[str, Any]:
-    return {
-        "from_function": {"value": forms.select(giver)},
-        "to_function": {"value": forms.select(taker)},
-        "what": {"value": forms.text(what)},
-        "due": {"value": forms.day(due)},
-    }
-
-
 def submit_commitment(hub, initiative_id: int, *, user_id: str, giver, taker, what, due):
     return hub.send(
         "view_submission",
         user_id=user_id,
         callback_id=View.COMMIT.value,
-        values=commit_values(giver=giver, taker=taker, what=what, due=due),
+        values=forms.commitment(giver=giver, taker=taker, what=what, due=due),
         private_metadata=json.dumps({"initiative": initiative_id}),
     )
 

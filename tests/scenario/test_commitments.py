@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.models import Activity, Commitment, Pair
 from bot.slack.ids import Action, View
-from tests.scenario import forms
+from bot.sandbox import forms
 from tests.scenario.steps import click, commitment, propose, submit_commitment
 
 SOON = date.today() + timedelta(days=14)

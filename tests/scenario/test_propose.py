@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.models import Initiative, InitiativeFunction, Pair
 from bot.slack.ids import View
-from tests.scenario import forms
+from bot.sandbox import forms
 
 TITLE = "One customer view across our three ERP instances"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.models import Initiative
 from bot.sandbox.harness import DEMO_CONFIG, LocalHub, demo_settings
 from bot.slack.ids import View
-from tests.scenario import forms
+from bot.sandbox import forms
 
 EXTRA_FUNCTIONS = """
 [functions.finance]

@@ -1,4 +1,4 @@
-"""Build `view.state.values` the way Slack sends them for the hub's modals."""
+"""Build `view.state.values` the way Slack sends them for the hub's modals (tests and demo)."""
 
 from __future__ import annotations
 
@@ -45,4 +45,13 @@ def proposal(
         "sponsor": {"value": user(sponsor)},
         "target_date": {"value": day(target)},
         "obstacles": {"value": text(obstacles)},
+    }
+
+
+def commitment(*, giver: str | None, taker: str | None, what: str, due: date | None) -> dict[str, Any]:
+    return {
+        "from_function": {"value": select(giver)},
+        "to_function": {"value": select(taker)},
+        "what": {"value": text(what)},
+        "due": {"value": day(due)},
     }
