@@ -98,6 +98,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.sandbox.demo import run
+
+    return run(args.database)
+
+
 def not_available(name: str) -> Callable[[argparse.Namespace], int]:
     def command(_args: argparse.Namespace) -> int:
         print(f"cdo-hub {name} is not available yet in this version.", file=sys.stderr)
@@ -160,9 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check-config", help="validate the configuration; with a token, check channels and users in Slack"
     ).set_defaults(func=cmd_check_config)
 
-    commands.add_parser(
-        "demo", help="run the whole story against the bundled local workspace emulator (not available yet)"
-    ).set_defaults(func=not_available("demo"))
+    demo = commands.add_parser("demo", help="run the whole story against the bundled local workspace emulator (no Slack account needed)")
+    demo.add_argument("--database", metavar="URL", help="database to use (default: a fresh SQLite file in a temporary folder)")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
