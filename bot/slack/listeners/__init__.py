@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.slack.listeners import actions, commands, shortcuts, views
+from bot.slack.listeners import actions, commands, events, shortcuts, views
 
 
 def register_listeners(app: App, settings: Settings) -> None:
@@ -11,3 +11,4 @@ def register_listeners(app: App, settings: Settings) -> None:
     views.register(app)
     shortcuts.register(app)
     actions.register(app)
+    events.register(app)

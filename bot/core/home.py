@@ -1,0 +1,210 @@
+"""What one person's App Home shows, read from the database as plain values.
+
+- the open initiatives they are part of: as proposer, sponsor, owner of a commitment, or
+  through a function they belong to (`activity.functions_of`: leads and members from the
+  configuration, and the members of the function's channel);
+- the open commitments they owe (open, slipped, blocked), grouped by due date in their own
+  calendar (past due, due within a week, later), and those owed to their functions;
+- for executives and hub staff, the function × function matrix: joint open initiatives,
+  open and overdue commitments of each pair (overdue as `commitments.is_overdue` has it: a
+  blocked commitment waits on someone else and is not counted overdue).
+
+Lists are limited when read and counted separately, so the tab stays small however much
+there is. Nothing here knows Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import combinations
+from typing import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.core.commitments import LIVE as OPEN_COMMITMENT_STATUSES
+from bot.core.initiatives import OPEN_STATUSES
+from bot.models import Commitment, Initiative, InitiativeFunction, Pair
+
+SOON_DAYS = 7
+OVERDUE_STATUSES = ("open", "slipped")
+SHOWN = 10  # items read per list; the rest are counted
+
+
+@dataclass(frozen=True)
+class InitiativeItem:
+    id: int
+    title: str
+    status: str
+    functions: tuple[str, ...]
+    roles: tuple[str, ...]  # "proposer", "sponsor", "commitment owner", or a function key
+
+
+@dataclass(frozen=True)
+class CommitmentItem:
+    id: int
+    initiative_id: int
+    initiative_title: str
+    from_function: str
+    to_function: str
+    owner: str
+    what: str
+    due: date
+    status: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The first items of a list and how many there are in all."""
+
+    items: tuple = ()
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
+class PairCell:
+    functions: tuple[str, str]
+    initiatives: int = 0
+    open_commitments: int = 0
+    overdue_commitments: int = 0
+
+
+@dataclass(frozen=True)
+class HomeData:
+    user: str
+    today: date
+    functions: tuple[str, ...]
+    initiatives: Listed = Listed()
+    overdue: Listed = Listed()
+    due_soon: Listed = Listed()
+    later: Listed = Listed()
+    owed_to_me: Listed = Listed()  # owed to one of the person's functions, by someone else
+    matrix: tuple[PairCell, ...] | None = None  # None: not an executive or hub staff
+    roles: tuple[str, ...] = ()  # "executive", "hub staff", "admin"
+
+
+def sees_matrix(user_id: str, settings: Settings) -> bool:
+    return user_id in settings.hub.executives or settings.is_staff(user_id)
+
+
+def gather(session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date) -> HomeData:
+    functions = tuple(dict.fromkeys(functions))
+    soon = today + timedelta(days=SOON_DAYS)
+    mine = Commitment.owner == user_id
+    roles = tuple(
+        role
+        for role, yes in (
+            ("executive", user_id in settings.hub.executives),
+            ("hub staff", settings.is_staff(user_id)),
+            ("admin", settings.is_admin(user_id)),
+        )
+        if yes
+    )
+    return HomeData(
+        user=user_id,
+        today=today,
+        functions=functions,
+        initiatives=_initiatives(session, user_id, functions),
+        overdue=_commitments(session, mine, Commitment.due < today),
+        due_soon=_commitments(session, mine, Commitment.due >= today, Commitment.due <= soon),
+        later=_commitments(session, mine, Commitment.due > soon),
+        owed_to_me=_commitments(session, Commitment.to_function.in_(functions), Commitment.owner != user_id)
+        if functions
+        else Listed(),
+        matrix=matrix(session, settings, today) if sees_matrix(user_id, settings) else None,
+        roles=roles,
+    )
+
+
+def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Listed:
+    part_of: list[ColumnElement[bool]] = [
+        Initiative.proposer == user_id,
+        Initiative.sponsor == user_id,
+        Initiative.commitments.any(Commitment.owner == user_id),
+    ]
+    if functions:
+        part_of.append(Initiative.functions.any(InitiativeFunction.function_key.in_(functions)))
+    where = and_(Initiative.status.in_(OPEN_STATUSES), or_(*part_of))
+    total = session.scalar(select(func.count()).select_from(Initiative).where(where)) or 0
+    found = list(session.scalars(select(Initiative).where(where).order_by(Initiative.id.desc()).limit(SHOWN)))
+    if not found:
+        return Listed((), total)
+    ids = [initiative.id for initiative in found]
+    involved: dict[int, list[str]] = {}
+    for initiative_id, key in session.execute(
+        select(InitiativeFunction.initiative_id, InitiativeFunction.function_key)
+        .where(InitiativeFunction.initiative_id.in_(ids))
+        .order_by(InitiativeFunction.id)
+    ):
+        involved.setdefault(initiative_id, []).append(key)
+    owning = set(
+        session.scalars(select(Commitment.initiative_id).where(Commitment.initiative_id.in_(ids), Commitment.owner == user_id))
+    )
+    items = []
+    for initiative in found:
+        keys = tuple(involved.get(initiative.id, ()))
+        roles = [role for role, yes in (("proposer", initiative.proposer == user_id), ("sponsor", initiative.sponsor == user_id)) if yes]
+        roles += [key for key in keys if key in functions]
+        if initiative.id in owning:
+            roles.append("commitment owner")
+        items.append(InitiativeItem(initiative.id, initiative.title, initiative.status, keys, tuple(roles)))
+    return Listed(tuple(items), total)
+
+
+def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
+    where = and_(Commitment.status.in_(OPEN_COMMITMENT_STATUSES), *conditions)
+    total = session.scalar(select(func.count()).select_from(Commitment).where(where)) or 0
+    rows = session.execute(
+        select(Commitment, Initiative.title)
+        .join(Initiative, Initiative.id == Commitment.initiative_id)
+        .where(where)
+        .order_by(Commitment.due, Commitment.id)
+        .limit(SHOWN)
+    )
+    items = tuple(
+        CommitmentItem(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due, c.status)
+        for c, title in rows
+    )
+    return Listed(items, total)
+
+
+def matrix(session: Session, settings: Settings, today: date) -> tuple[PairCell, ...]:
+    """Every pair of configured functions, in configuration order, with what joins them."""
+    initiatives: dict[tuple[str, str], int] = {}
+    for a, b, count in session.execute(
+        select(Pair.function_a, Pair.function_b, func.count(func.distinct(Pair.initiative_id)))
+        .join(Initiative, Initiative.id == Pair.initiative_id)
+        .where(Initiative.status.in_(OPEN_STATUSES))
+        .group_by(Pair.function_a, Pair.function_b)
+    ):
+        initiatives[_key(a, b)] = initiatives.get(_key(a, b), 0) + count
+    open_: dict[tuple[str, str], int] = {}
+    overdue: dict[tuple[str, str], int] = {}
+    for a, b, count, late in session.execute(
+        select(
+            Commitment.from_function,
+            Commitment.to_function,
+            func.count(),
+            func.sum(case((and_(Commitment.due < today, Commitment.status.in_(OVERDUE_STATUSES)), 1), else_=0)),
+        )
+        .where(Commitment.status.in_(OPEN_COMMITMENT_STATUSES))
+        .group_by(Commitment.from_function, Commitment.to_function)
+    ):
+        key = _key(a, b)
+        open_[key] = open_.get(key, 0) + count
+        overdue[key] = overdue.get(key, 0) + int(late or 0)
+    cells = []
+    for a, b in combinations(settings.functions, 2):
+        key = _key(a, b)
+        cells.append(PairCell((a, b), initiatives.get(key, 0), open_.get(key, 0), overdue.get(key, 0)))
+    return tuple(cells)
+
+
+def _key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)

@@ -1,0 +1,200 @@
+"""The App Home tab: a pure builder of the view from `core.home.HomeData`, and
+`publish_home(hub, user_id)`, which reads a person's data and publishes their tab.
+
+Call `publish_home` after anything that changes what someone's tab shows (a commitment
+made or changed, an initiative's status). The tab stays within Block Kit's 100 blocks and
+3000 characters a section however much there is: every list shows its first items and says
+how many more there are.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any, Iterable
+
+from bot.config import Settings
+from bot.core import home as core_home
+from bot.core.home import CommitmentItem, HomeData, InitiativeItem, Listed, PairCell
+from bot.runtime import Runtime
+from bot.slack import blocks as bk
+from bot.slack import people
+from bot.slack.gateway import InstallBroken
+from bot.slack.messages import STATUS_EMOJI
+
+log = logging.getLogger(__name__)
+
+MATRIX_PAIRS_SHOWN = 40
+LINE_LIMIT = 600  # one item's line; a section packs lines up to Block Kit's 3000
+COMMITMENT_EMOJI = {"open": "", "slipped": " · :arrows_counterclockwise: slipped", "blocked": " · :no_entry: blocked"}
+
+
+# --- the pure builder ------------------------------------------------------------------------
+
+
+def _name(settings: Settings, key: str) -> str:
+    function = settings.functions.get(key)
+    return bk.user_text(function.name if function else key, 80)
+
+
+def _names(settings: Settings, keys: Iterable[str]) -> str:
+    return ", ".join(_name(settings, key) for key in keys)
+
+
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    """Pack whole lines into as few sections as fit 3000 characters each."""
+    sections: list[dict[str, Any]] = []
+    current = ""
+    for line in lines:
+        line = bk.shorten(line, LINE_LIMIT)
+        if current and len(current) + 1 + len(line) > bk.SECTION_TEXT_LIMIT:
+            sections.append(bk.section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(bk.section(current))
+    return sections
+
+
+def _more(listed: Listed, command: str, where: str) -> str | None:
+    return f"_and {listed.more} more — `{command} {where}`_" if listed.more > 0 else None
+
+
+def _initiative_line(item: InitiativeItem, settings: Settings) -> str:
+    roles = [_name(settings, role) if role in settings.functions else role for role in item.roles]
+    return (
+        f"{STATUS_EMOJI.get(item.status, '')} *#{item.id}* {bk.user_text(item.title, 200)}\n"
+        f"{_names(settings, item.functions)} · {item.status}" + (f" · you: {', '.join(roles)}" if roles else "")
+    )
+
+
+def _due(item: CommitmentItem, today: date) -> str:
+    days = (item.due - today).days
+    if days < 0:
+        return f"due {item.due.isoformat()}, *{-days} day{'s' if days < -1 else ''} late*"
+    if days == 0:
+        return "due *today*"
+    if days == 1:
+        return "due tomorrow"
+    if days <= core_home.SOON_DAYS:
+        return f"due {item.due:%a} {item.due.isoformat()}"
+    return f"due {item.due.isoformat()}"
+
+
+def _commitment_line(item: CommitmentItem, settings: Settings, today: date, *, with_owner: bool = False) -> str:
+    owner = f"{bk.mention(item.owner)} · " if with_owner else ""
+    return (
+        f"• {owner}*#{item.id}* {_name(settings, item.from_function)} → {_name(settings, item.to_function)}: "
+        f"{bk.user_text(item.what, 200)} — {_due(item, today)}{COMMITMENT_EMOJI.get(item.status, '')} "
+        f"· _#{item.initiative_id} {bk.user_text(item.initiative_title, 80)}_"
+    )
+
+
+def _pair_line(cell: PairCell, settings: Settings) -> str:
+    a, b = cell.functions
+    parts = [f"{cell.initiatives} joint initiative{'s' if cell.initiatives != 1 else ''}"]
+    if cell.open_commitments:
+        late = f" ({cell.overdue_commitments} overdue)" if cell.overdue_commitments else ""
+        parts.append(f"{cell.open_commitments} open commitment{'s' if cell.open_commitments != 1 else ''}{late}")
+    warning = ":warning: " if cell.overdue_commitments else ""
+    return f"{warning}*{_name(settings, a)} × {_name(settings, b)}*: " + " · ".join(parts)
+
+
+def _matrix_blocks(cells: tuple[PairCell, ...], settings: Settings) -> list[dict[str, Any]]:
+    working = sorted(
+        (cell for cell in cells if cell.initiatives or cell.open_commitments),
+        key=lambda cell: (-cell.overdue_commitments, -cell.initiatives, -cell.open_commitments),
+    )
+    apart = [cell for cell in cells if not (cell.initiatives or cell.open_commitments)]
+    blocks = [bk.section("*Collaboration matrix* — open initiatives and commitments of each pair of functions")]
+    lines = [_pair_line(cell, settings) for cell in working[:MATRIX_PAIRS_SHOWN]]
+    if len(working) > MATRIX_PAIRS_SHOWN:
+        lines.append(f"_and {len(working) - MATRIX_PAIRS_SHOWN} more pairs — `cdo-hub report pairs`_")
+    if not working:
+        lines.append("_No two functions share an open initiative yet._")
+    blocks += _sections(lines)
+    if apart:
+        names = ", ".join(f"{_name(settings, cell.functions[0])} × {_name(settings, cell.functions[1])}" for cell in apart)
+        blocks.append(bk.context(bk.shorten(f":link: Not working together on anything open: {names}", 1900)))
+    return blocks
+
+
+def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
+    """The Home tab of `data.user`, at most 100 blocks."""
+    command = settings.slack.command
+    blocks: list[dict[str, Any]] = [bk.header("CDO Hub")]
+    who = []
+    if data.functions:
+        who.append(f"Your functions: {_names(settings, data.functions)}")
+    elif settings.is_staff(data.user):
+        who.append("Hub staff: your replies count for no function")
+    who += data.roles
+    blocks.append(bk.context(" · ".join([f"Today is {data.today:%A} {data.today.isoformat()}", *who])))
+
+    blocks.append(bk.divider())
+    blocks.append(bk.section(f"*Your open initiatives* ({data.initiatives.total})"))
+    if data.initiatives.items:
+        blocks += [bk.section(_initiative_line(item, settings)) for item in data.initiatives.items]
+        more = _more(data.initiatives, command, "list mine")
+        if more:
+            blocks.append(bk.context(more))
+    else:
+        blocks.append(bk.context(f"None yet. Propose one with `{command} propose`."))
+
+    blocks.append(bk.divider())
+    owed_total = data.overdue.total + data.due_soon.total + data.later.total
+    blocks.append(bk.section(f"*Commitments you owe* ({owed_total})"))
+    groups = (
+        (":red_circle: *Overdue*", data.overdue),
+        (f":hourglass_flowing_sand: *Due within {core_home.SOON_DAYS} days*", data.due_soon),
+        (":calendar: *Later*", data.later),
+    )
+    for title, listed in groups:
+        if not listed.total:
+            continue
+        lines = [f"{title} ({listed.total})"] + [_commitment_line(item, settings, data.today) for item in listed.items]
+        more = _more(listed, command, "list mine")
+        blocks += _sections(lines + ([more] if more else []))
+    if not owed_total:
+        blocks.append(bk.context("Nothing: you owe no open commitment."))
+
+    if data.functions:
+        blocks.append(bk.divider())
+        blocks.append(bk.section(f"*Owed to {_names(settings, data.functions)}* ({data.owed_to_me.total})"))
+        if data.owed_to_me.items:
+            lines = [_commitment_line(item, settings, data.today, with_owner=True) for item in data.owed_to_me.items]
+            more = _more(data.owed_to_me, command, "list " + data.functions[0])
+            blocks += _sections(lines + ([more] if more else []))
+        else:
+            blocks.append(bk.context("No open commitment to your functions."))
+
+    if data.matrix is not None:
+        blocks.append(bk.divider())
+        blocks += _matrix_blocks(data.matrix, settings)
+    return {"type": "home", "blocks": fit_view(blocks, command)}
+
+
+def fit_view(blocks: list[dict[str, Any]], command: str = "/cdo") -> list[dict[str, Any]]:
+    """Keep a view within 100 blocks, saying that something was left out."""
+    if len(blocks) <= bk.VIEW_BLOCK_LIMIT:
+        return blocks
+    left = len(blocks) - bk.VIEW_BLOCK_LIMIT + 1
+    return blocks[: bk.VIEW_BLOCK_LIMIT - 1] + [bk.context(f"_{left} more not shown — `{command} list mine`_")]
+
+
+# --- reading and publishing ------------------------------------------------------------------
+
+
+def publish_home(hub: Runtime, user_id: str) -> None:
+    """Build `user_id`'s Home tab from the database and publish it; failures are logged."""
+    functions = people.functions_of(hub, user_id)
+    today = people.local_today(hub, user_id)
+    with hub.sessions() as session:
+        data = core_home.gather(session, hub.settings, user_id, functions, today)
+    try:
+        published = hub.gateway.publish_home(user_id, home_view(data, hub.settings))
+    except InstallBroken:
+        return  # already logged by the gateway, and reported on /healthz
+    if not published.ok:
+        log.warning("the Home tab of %s could not be published: %s", user_id, published.error)

@@ -1,0 +1,314 @@
+"""Thread replies: activity of the author's functions, mirrored into the hub thread, each event
+handled once, through signed events against the emulator on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Activity, Pair, ProcessedEvent
+from bot.sandbox.harness import LocalHub, demo_settings
+from bot.slack import mirror
+from bot.slack.listeners.events.thread_reply import is_person_reply
+from tests.scenario import steps
+
+HOSTILE = "<!channel> ping <@U0CEO> <https://evil.example|your bank> & co"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def routed_ts(initiative, key: str) -> tuple[str, str]:
+    route = next(f for f in initiative.functions if f.function_key == key)
+    assert route.route_status == "posted"
+    return route.route_channel, route.route_ts
+
+
+def reply(hub, channel: str, user: str, text: str, thread_ts: str | None, *, event_id=None, retry_num=None, settle=True, **extra):
+    """A person writes in Slack (the emulator keeps the message), then Slack sends the event."""
+    message = hub.emulator.add_user_message(channel, user, text, thread_ts=thread_ts)
+    event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": message.ts, "event_ts": message.ts, "channel_type": "channel"}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    event.update(extra)
+    response = hub.send("event", settle=settle, event=event, event_id=event_id, retry_num=retry_num)
+    assert response.status == 200, response.body_text
+    return response, event
+
+
+def activities(hub) -> list[tuple[str, str, str]]:
+    with hub.runtime.sessions() as session:
+        return [(a.function_key, a.user_id, a.kind) for a in session.scalars(select(Activity).order_by(Activity.id))]
+
+
+def bot_replies(hub, initiative) -> list:
+    return [m for m in hub.emulator.thread(initiative.hub_channel, initiative.hub_ts) if m.user == "UBOT"]
+
+
+@pytest.fixture
+def initiative(hub):
+    return steps.propose(hub, functions=["marketing", "it"])
+
+
+# --- activity --------------------------------------------------------------------------------
+
+
+def test_an_it_reply_in_its_routed_thread_is_it_activity_at_the_reply_time(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    _, event = reply(hub, channel, "U0IT1", "We can expose the ERP API by June", ts)
+
+    with hub.runtime.sessions() as session:
+        [row] = session.scalars(select(Activity)).all()
+        assert (row.function_key, row.user_id, row.kind, row.initiative_id) == ("it", "U0IT1", "reply", initiative.id)
+        assert row.at == datetime.fromtimestamp(float(event["ts"]), timezone.utc)
+        assert row.ref == f"C0IT:{event['ts']}"
+        [pair] = session.scalars(select(Pair)).all()
+        assert pair.last_activity_a == row.at  # ("it", "marketing"): it is function_a
+        assert pair.last_activity_b is None and pair.last_joint_activity_at is None
+
+
+def test_hub_staff_replies_count_for_no_function(hub, initiative):
+    reply(hub, "C0HUB", "U0CDO", "Who owns the customer master data?", initiative.hub_ts)
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0CDO", "Reminder: the hub thread is the shared discussion", ts)
+    assert activities(hub) == []
+    # Staff are still heard: their reply in #it reaches the hub thread.
+    [mirrored] = bot_replies(hub, initiative)
+    assert "<@U0CDO>" in mirrored.blocks[0]["text"]["text"]
+
+
+def test_a_person_in_two_functions_is_activity_of_both_and_the_pair_meets(hub, initiative):
+    hub.emulator.workspace.channels["C0IT"].members.add("U0MKT1")  # in #marketing and #it
+    _, event = reply(hub, "C0HUB", "U0MKT1", "I work on both sides of this", initiative.hub_ts)
+    assert sorted(activities(hub)) == [("it", "U0MKT1", "reply"), ("marketing", "U0MKT1", "reply")]
+    with hub.runtime.sessions() as session:
+        [pair] = session.scalars(select(Pair)).all()
+        assert pair.last_joint_activity_at == datetime.fromtimestamp(float(event["ts"]), timezone.utc)
+
+
+def test_functions_not_on_the_initiative_are_not_credited(hub, initiative):
+    reply(hub, "C0HUB", "U0HR1", "HR would like to follow this", initiative.hub_ts)  # HR is not involved
+    assert activities(hub) == []
+
+
+def test_broadcast_and_file_replies_count(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", "Also for the whole channel", ts, subtype="thread_broadcast")
+    reply(hub, channel, "U0CIO", "The architecture diagram", ts, subtype="file_share", files=[{"id": "F1", "name": "<b>diagram</b>.png"}])
+    assert activities(hub) == [("it", "U0IT1", "reply"), ("it", "U0CIO", "reply")]
+    first, second = bot_replies(hub, initiative)
+    assert "Also for the whole channel" in first.blocks[0]["text"]["text"]
+    rendered = json.dumps(second.blocks)
+    assert "1 file shared" in rendered and "/archives/C0IT/p" in rendered
+
+
+def test_top_level_messages_and_other_threads_are_ignored(hub, initiative):
+    reply(hub, "C0IT", "U0IT1", "Unrelated: the printer is down", None)
+    other = hub.emulator.add_user_message("C0IT", "U0CIO", "Coffee?")
+    reply(hub, "C0IT", "U0IT1", "Yes please", other.ts)
+    assert activities(hub) == []
+    assert bot_replies(hub, initiative) == []
+    with hub.runtime.sessions() as session:
+        assert session.scalars(select(ProcessedEvent)).all() == []  # nothing claimed for them
+
+
+# --- dedup -----------------------------------------------------------------------------------
+
+
+def test_retried_and_duplicated_events_are_recorded_and_mirrored_once(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    first, event = reply(hub, channel, "U0IT1", "Once only", ts)
+    retried = hub.send("event", event=event, event_id=first.event_id, retry_num=1, retry_reason="http_timeout")
+    duplicated = hub.send("event", event=event, event_id=first.event_id)
+    assert retried.status == 200 and duplicated.status == 200
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    assert len(bot_replies(hub, initiative)) == 1
+    with hub.runtime.sessions() as session:
+        assert [e.event_id for e in session.scalars(select(ProcessedEvent))] == [first.event_id]
+
+
+def test_concurrent_duplicates_are_recorded_once(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    first, event = reply(hub, channel, "U0IT1", "Racing", ts, settle=False)
+    for retry in (None, 1, 2):
+        hub.send("event", settle=False, event=event, event_id=first.event_id, retry_num=retry)
+    hub.settle()
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    assert len(bot_replies(hub, initiative)) == 1
+    # The hub fixture also fails the test on any listener error (a lost race must be quiet).
+
+
+def test_a_new_event_for_another_reply_is_not_a_duplicate(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", "one", ts)
+    reply(hub, channel, "U0IT1", "two", ts)
+    assert len(activities(hub)) == 2 and len(bot_replies(hub, initiative)) == 2
+
+
+def test_old_claims_are_pruned(hub, initiative):
+    now = datetime.now(timezone.utc)
+    with hub.runtime.sessions() as session, session.begin():
+        session.add_all([ProcessedEvent(event_id="EvOLD", received_at=now - timedelta(days=4)), ProcessedEvent(event_id="EvNEW", received_at=now - timedelta(days=1))])
+    channel, ts = routed_ts(initiative, "it")
+    response, _ = reply(hub, channel, "U0IT1", "prune please", ts)
+    with hub.runtime.sessions() as session:
+        assert sorted(e.event_id for e in session.scalars(select(ProcessedEvent))) == sorted(["EvNEW", response.event_id])
+
+
+# --- mirroring -------------------------------------------------------------------------------
+
+
+def test_a_reply_in_a_function_thread_is_mirrored_once_with_attribution_and_escaped(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", HOSTILE, ts)
+    [mirrored] = bot_replies(hub, initiative)
+    assert mirrored.thread_ts == initiative.hub_ts and mirrored.channel == "C0HUB"
+    text = mirrored.blocks[0]["text"]
+    assert text["text"].startswith("<@U0IT1> in <#C0IT>: ")
+    assert "&lt;!channel&gt;" in text["text"] and text["verbatim"] is True
+    [call] = [c for c in hub.emulator.calls_to("chat.postMessage") if c.args.get("thread_ts") == initiative.hub_ts]
+    payload = json.dumps(call.args)
+    for forbidden in ("<!channel>", "<@U0CEO>", "<https://evil"):
+        assert forbidden not in payload
+    assert "link_names" not in call.args
+    # Nothing went back into #it.
+    assert hub.emulator.thread("C0IT", ts) and all(m.user == "U0IT1" for m in hub.emulator.thread("C0IT", ts))
+
+
+def test_replies_in_the_hub_thread_are_not_mirrored(hub, initiative):
+    reply(hub, "C0HUB", "U0CMO", "Marketing here: we need this for the autumn campaign", initiative.hub_ts)
+    assert activities(hub) == [("marketing", "U0CMO", "reply")]
+    assert bot_replies(hub, initiative) == []
+    assert hub.emulator.thread("C0IT", routed_ts(initiative, "it")[1]) == []
+
+
+def test_the_bots_own_mirror_triggers_nothing(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", "first", ts)
+    [mirrored] = bot_replies(hub, initiative)
+    calls_before = len(hub.emulator.calls_to("chat.postMessage"))
+    own = {
+        "type": "message",
+        "subtype": "bot_message",
+        "channel": "C0HUB",
+        "user": "UBOT",
+        "bot_id": "BBOT",
+        "text": mirrored.text,
+        "ts": mirrored.ts,
+        "thread_ts": initiative.hub_ts,
+    }
+    assert hub.send("event", event=own).status == 200
+    # Another app's bot writing in a function thread is no person either.
+    other = {"type": "message", "channel": channel, "user": "U0OTHERBOT", "bot_id": "B0OTHER", "text": "beep", "ts": f"{float(ts) + 5:.6f}", "thread_ts": ts}
+    assert hub.send("event", event=other).status == 200
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    assert len(hub.emulator.calls_to("chat.postMessage")) == calls_before
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"user": "UBOT", "bot_id": "BBOT"},
+        {"user": "UBOT"},
+        {"user": "U0IT1", "bot_id": "B0X"},
+        {"user": "U0IT1", "subtype": "bot_message"},
+        {"subtype": "bot_message", "bot_id": "BBOT"},
+        {"user": "U0IT1", "subtype": "message_changed"},
+        {"user": "U0IT1", "subtype": "message_deleted"},
+        {"user": "U0IT1", "thread_ts": None},
+        {"user": "U0IT1", "thread_ts": "1.000001"},  # the parent of its own thread
+    ],
+    ids=["own-bot", "own-user", "bot-id", "bot-subtype", "classic-bot", "edit", "delete", "top-level", "parent"],
+)
+def test_only_a_persons_thread_reply_is_a_reply_even_without_bolts_self_filter(event):
+    base = {"type": "message", "channel": "C0IT", "ts": "1.000001", "thread_ts": "0.000001", "text": "x"}
+    assert is_person_reply({**base, "user": "U0IT1"}, "UBOT")
+    assert not is_person_reply({**base, **event}, "UBOT")
+
+
+def test_mirroring_off_records_activity_but_posts_nothing(migrated_url, emulator):
+    with LocalHub(demo_settings(migrated_url, mirror_replies=False), emulator, migrate=False) as hub:
+        initiative = steps.propose(hub, functions=["marketing", "it"])
+        channel, ts = routed_ts(initiative, "it")
+        reply(hub, channel, "U0IT1", "Quiet please", ts)
+        assert activities(hub) == [("it", "U0IT1", "reply")]
+        assert bot_replies(hub, initiative) == []
+        assert not hub.listener_errors
+
+
+def test_a_long_reply_is_shortened_and_links_to_the_original(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    _, event = reply(hub, channel, "U0IT1", "<" + "x" * 38_999, ts)
+    assert hub.emulator.errors() == []
+    [mirrored] = bot_replies(hub, initiative)
+    section = mirrored.blocks[0]["text"]["text"]
+    assert len(section) <= 3000 and section.endswith("…") and "&lt;xxx" in section
+    link = mirrored.blocks[1]["elements"][0]["text"]
+    assert f"/archives/C0IT/p{event['ts'].replace('.', '')}" in link and "Read the whole reply" in link
+    assert len(mirrored.text) <= 3000
+
+
+def test_a_short_reply_is_mirrored_without_a_permalink_lookup(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    before = len(hub.emulator.calls_to("chat.getPermalink"))
+    reply(hub, channel, "U0IT1", "short", ts)
+    assert len(hub.emulator.calls_to("chat.getPermalink")) == before
+    [mirrored] = bot_replies(hub, initiative)
+    assert len(mirrored.blocks) == 1
+
+
+def test_a_mirror_that_fails_keeps_the_activity(hub, initiative):
+    hub.emulator.fail("chat.postMessage", "channel_not_found", when=lambda args: args.get("thread_ts") == initiative.hub_ts)
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", "Is anyone there?", ts)
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    assert [c.response["error"] for c in hub.emulator.errors()] == ["channel_not_found"]
+
+
+# --- edits and deletions ---------------------------------------------------------------------
+
+
+def test_edits_are_not_new_activity_and_are_not_mirrored_again(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    _, original = reply(hub, channel, "U0IT1", "Draft answer", ts)
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "ts": f"{float(original['ts']) + 30:.6f}",
+        "message": {**original, "text": "Final answer <!channel>", "edited": {"user": "U0IT1", "ts": "1"}},
+        "previous_message": original,
+    }
+    assert hub.send("event", event=edited).status == 200
+    deleted = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": channel,
+        "ts": f"{float(original['ts']) + 60:.6f}",
+        "deleted_ts": original["ts"],
+        "previous_message": original,
+    }
+    assert hub.send("event", event=deleted).status == 200
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    [mirrored] = bot_replies(hub, initiative)
+    assert "Draft answer" in mirrored.blocks[0]["text"]["text"]
+
+
+# --- the mirror builder ----------------------------------------------------------------------
+
+
+def test_mirror_builder_limits_and_links():
+    text, blocks = mirror.mirror_message("U0IT1", "C0IT", "&" * 5000, permalink="https://x.slack.com/archives/C0IT/p1?thread_ts=0.1&cid=C0IT")
+    section = blocks[0]["text"]["text"]
+    assert len(section) <= 3000 and not section.rstrip("…").endswith("&am")
+    assert "&amp;cid=C0IT|Read the whole reply>" in blocks[1]["elements"][0]["text"]
+    assert len(text) <= 3000
+    assert mirror.needs_permalink("U0IT1", "C0IT", "a" * 2990) and not mirror.needs_permalink("U0IT1", "C0IT", "a" * 100)
+    assert mirror.needs_permalink("U0IT1", "C0IT", "", files=1)
+    _, empty = mirror.mirror_message("U0IT1", "C0IT", "", files=2, permalink="https://x")
+    assert "(no text)" in empty[0]["text"]["text"] and "2 files" in empty[1]["elements"][0]["text"]
