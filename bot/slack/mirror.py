@@ -1,6 +1,7 @@
 """The copy of a function channel's thread reply that goes into the hub thread (pure).
 
-"<@author> in #it: …": the reply is user text, escaped so that `<!channel>`, a mention or a
+"*Author Name* in #it: …" (the name, not a mention, so nobody is notified of their own
+reply being copied): the reply is user text, escaped so that `<!channel>`, a mention or a
 fake link it carries stays text, and shortened to Block Kit's section limit. A shortened
 reply, or one that shares files (which are not copied), links to the original.
 """
@@ -13,7 +14,8 @@ from bot.slack import blocks as bk
 
 
 def _head(author: str, channel_id: str) -> str:
-    return f"{bk.mention(author)} in {bk.channel_link(channel_id)}: "
+    # A display name is user text too.
+    return f"*{bk.user_text(author, 80)}* in {bk.channel_link(channel_id)}: "
 
 
 def is_shortened(author: str, channel_id: str, text: str) -> bool:

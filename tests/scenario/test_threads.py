@@ -77,7 +77,7 @@ def test_hub_staff_replies_count_for_no_function(hub, initiative):
     assert activities(hub) == []
     # Staff are still heard: their reply in #it reaches the hub thread.
     [mirrored] = bot_replies(hub, initiative)
-    assert "<@U0CDO>" in mirrored.blocks[0]["text"]["text"]
+    assert "*Camille CDO* in" in mirrored.blocks[0]["text"]["text"]
 
 
 def test_a_person_in_two_functions_is_activity_of_both_and_the_pair_meets(hub, initiative):
@@ -167,7 +167,7 @@ def test_a_reply_in_a_function_thread_is_mirrored_once_with_attribution_and_esca
     [mirrored] = bot_replies(hub, initiative)
     assert mirrored.thread_ts == initiative.hub_ts and mirrored.channel == "C0HUB"
     text = mirrored.blocks[0]["text"]
-    assert text["text"].startswith("<@U0IT1> in <#C0IT>: ")
+    assert text["text"].startswith("*Sam Walker* in <#C0IT>: ")
     assert "&lt;!channel&gt;" in text["text"] and text["verbatim"] is True
     [call] = [c for c in hub.emulator.calls_to("chat.postMessage") if c.args.get("thread_ts") == initiative.hub_ts]
     payload = json.dumps(call.args)

@@ -106,8 +106,10 @@ def post_mirror(hub: Runtime, event: dict, target: Mirror) -> None:
     channel, user, text = event["channel"], event["user"], event.get("text") or ""
     files = len(event.get("files") or [])
     try:
-        link = hub.gateway.permalink(channel, event["ts"]) if mirror.needs_permalink(user, channel, text, files) else None
-        fallback, blocks = mirror.mirror_message(user, channel, text, permalink=link, files=files)
+        info = hub.directory.user(user)
+        author = info.name if info else user
+        link = hub.gateway.permalink(channel, event["ts"]) if mirror.needs_permalink(author, channel, text, files) else None
+        fallback, blocks = mirror.mirror_message(author, channel, text, permalink=link, files=files)
         posted = hub.gateway.post_message(target.channel, fallback, blocks, thread_ts=target.thread_ts)
     except InstallBroken:
         return  # logged by the gateway; the activity is recorded
