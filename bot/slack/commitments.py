@@ -9,6 +9,7 @@ from bot.db import transaction
 from bot.models import Commitment, CommitmentChange
 from bot.runtime import Runtime
 from bot.slack import messages, modals
+from bot.slack.home import publish_home
 from bot.slack.people import functions_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,12 @@ def open_commit_form(hub: Runtime, trigger_id: str, user: str, initiative_id: in
     return None if opened.ok else f"The commitment form could not be opened ({opened.error}). Please try again."
 
 
+def refresh_homes(hub: Runtime, *users: str) -> None:
+    """Republish the App Home of the people a commitment change concerns."""
+    for user in dict.fromkeys(users):
+        publish_home(hub, user)
+
+
 def post_commitment(hub: Runtime, commitment_id: int) -> None:
     """Post a new commitment in its initiative's hub thread and remember where."""
     with transaction(hub.sessions) as session:
@@ -41,6 +48,8 @@ def post_commitment(hub: Runtime, commitment_id: int) -> None:
             commitment.hub_channel, commitment.hub_ts = posted["channel"], posted["ts"]
         else:
             log.error("commitment %s could not be posted in %s: %s", commitment_id, channel, posted.error)
+        owner = commitment.owner
+    refresh_homes(hub, owner)
 
 
 def show_change(hub: Runtime, commitment_id: int, change: CommitmentChange) -> None:
@@ -54,3 +63,5 @@ def show_change(hub: Runtime, commitment_id: int, change: CommitmentChange) -> N
             hub.gateway.update_message(commitment.hub_channel, commitment.hub_ts, text, blocks)
         channel = initiative.hub_channel or hub.settings.hub.channel
         hub.gateway.post_message(channel, messages.announcement(change), thread_ts=initiative.hub_ts)
+        owner = commitment.owner
+    refresh_homes(hub, owner, change.actor)

@@ -43,6 +43,8 @@ def test_story_the_cio_commits_it_an_hr_member_cannot_close_it_the_cio_can_once(
         other = session.scalars(select(Pair).where(Pair.function_a == "hr", Pair.function_b == "it")).one()
         assert other.last_joint_activity_at is None
     ref = json.dumps({"commitment": stored.id})
+    home = emulator.home("U0CIO")  # the owner's App Home shows what they now owe
+    assert home is not None and API in json.dumps(home)
 
     # An HR member may not close it: a polite ephemeral refusal, and nothing changes.
     click(hub, user_id="U0HR1", action_id=Action.COMMITMENT_DONE.value, value=ref, message_ts=posted.ts)
@@ -61,6 +63,7 @@ def test_story_the_cio_commits_it_an_hr_member_cannot_close_it_the_cio_can_once(
     assert "Done" not in json.dumps(update.args.get("blocks"))  # no buttons once done
     announcements = [m for m in emulator.thread("C0HUB", initiative.hub_ts) if "marked commitment" in m.text]
     assert len(announcements) == 1
+    assert API not in json.dumps(emulator.home("U0CIO"))  # done: no longer owed
     assert emulator.errors() == []
 
 
