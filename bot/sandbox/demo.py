@@ -78,6 +78,22 @@ class Story:
         self.say(f"#it: {self.channel_text('C0IT')[0]}")
         self.say(f"The CMO gets a confirmation by DM: {self.emulator.dms('U0CMO')[0].text}")
 
+    def discuss(self) -> None:
+        self.step("An IT engineer replies in the thread of the post in #it (Slack retries the event once)")
+        with self.hub.runtime.sessions() as session:
+            initiative = initiatives.get(session, self.initiative_id)
+            assert initiative is not None
+            route_ts = next(f.route_ts for f in initiative.functions if f.function_key == "it")
+            hub_ts = initiative.hub_ts
+        assert route_ts and hub_ts
+        reply = self.emulator.add_user_message("C0IT", "U0IT1", "We can expose the ERP customer tables through one API.", thread_ts=route_ts)
+        event = {"type": "message", "channel": "C0IT", "user": "U0IT1", "text": reply.text, "ts": reply.ts, "thread_ts": route_ts, "channel_type": "channel"}
+        first = self.hub.send("event", event=event)
+        self.hub.send("event", event=event, event_id=first.event_id, retry_num=1)
+        mirrored = [m.text for m in self.emulator.thread("C0HUB", hub_ts)]
+        self.expect(len(mirrored) == 1, f"the reply was mirrored {len(mirrored)} times")
+        self.say(f"Mirrored once into the hub thread: {mirrored[0]}")
+
     def commit(self) -> None:
         self.step("The CIO presses Commit on the post in #it: IT promises Marketing a golden customer record API")
         due = (self.hub.runtime.clock.now() + timedelta(days=21)).date()
@@ -163,6 +179,7 @@ def run(database_url: str | None = None, say: Callable[[str], None] = print) -> 
             story = Story(hub, say)
             try:
                 story.propose()
+                story.discuss()
                 story.commit()
                 story.close()
                 story.audit()
