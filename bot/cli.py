@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
     settings = _settings(args)
-    return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host)
+    return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
 
 
 def open_database(settings: Settings):
@@ -98,9 +98,88 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_at(text: str | None, settings: Settings):
+    """--at: ISO-8601; a time without an offset is the hub's local time."""
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--at {text!r} is not an ISO-8601 time (like 2026-03-09T09:30 or 2026-03-09T08:30:00Z)", EXIT_CONFIG) from None
+    return at if at.tzinfo else at.replace(tzinfo=settings.tz)
+
+
+def _batch_runtime(args: argparse.Namespace):
+    """The hub for one sweep or digest "as of" --at, on an up-to-date schema."""
+    from bot.clock import FixedClock
+    from bot.runtime import build_runtime
+
+    settings = _settings(args)
+    at = _parse_at(args.at, settings)
+    if not args.dry_run and not settings.slack.bot_token:
+        raise CliError("the bot token is not set (SLACK_BOT_TOKEN or [slack] bot_token), so nothing can be sent; --dry-run plans without sending", EXIT_CONFIG)
+    open_database(settings).dispose()
+    return build_runtime(settings, clock=FixedClock(at) if at else None)
+
+
+def _print_lines(report, fmt: str, settings: Settings) -> None:
+    import json
+
+    if fmt == "json":
+        print(json.dumps([line.as_json() for line in report.lines], indent=2))
+        return
+    for line in report.lines:
+        d = line.delivery
+        pair = " × ".join(f.name for f in settings.functions.values() if f.key in d.functions)
+        what = f"#{d.initiative_id} {pair}, level {d.level}" if d.kind != "digest" else "weekly digest"
+        where = f"thread in {d.channel} for {', '.join(d.recipients)}" if d.kind == "pair" else f"DM to {d.channel}"
+        detail = f" until {line.at.isoformat()}" if line.status == "deferred" and line.at else f" ({line.error})" if line.error else ""
+        print(f"{line.status:<9} {what} → {where}{detail}")
+
+
+def _finish(report, summary: str, *, json_output: bool = False) -> int:
+    # With --format json, stdout stays one JSON document and the summary goes to stderr.
+    print(summary + (" (dry run: nothing was sent or changed)" if report.dry_run else ""), file=sys.stderr if json_output else sys.stdout)
+    if report.install_error:
+        print(f"cdo-hub: Slack refused the bot token ({report.install_error}): check SLACK_BOT_TOKEN; what was claimed is kept for the next run", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def cmd_nudge(args: argparse.Namespace) -> int:
+    from bot.slack.nudging import run_sweep
+
+    hub = _batch_runtime(args)
+    try:
+        report = run_sweep(hub, dry_run=args.dry_run)
+    finally:
+        hub.close()
+    _print_lines(report, args.format, hub.settings)
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "cancelled", "failed") if report.count(s) or s == "sent")
+    return _finish(report, f"nudge sweep as of {report.at.isoformat()}: {report.checked} pair(s) checked; {counts}", json_output=args.format == "json")
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot.core.digest import iso_week
+    from bot.slack.nudging import run_digest
+
+    hub = _batch_runtime(args)
+    try:
+        report = run_digest(hub, dry_run=args.dry_run)
+    finally:
+        hub.close()
+    _print_lines(report, "text", hub.settings)
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "already", "failed") if report.count(s) or s == "sent")
+    return _finish(report, f"weekly digest {iso_week(report.at, hub.settings)} as of {report.at.isoformat()}: {counts}")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.sandbox.demo import run
 
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)  # the story speaks for itself
     return run(args.database)
 
 
@@ -140,22 +219,23 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--socket", action="store_true", help="use Socket Mode (needs SLACK_APP_TOKEN)")
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run the nudge sweep and the digest in this process")
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(func=cmd_db_upgrade)
 
-    nudge = commands.add_parser("nudge", help="one nudge sweep over the pairs of functions (not available yet)")
-    nudge.add_argument("--at", metavar="ISO-8601", help="evaluate as of this time")
+    nudge = commands.add_parser("nudge", help="one nudge sweep over the pairs of functions (the scheduler runs the same)")
+    nudge.add_argument("--at", metavar="ISO-8601", help="evaluate as of this time (without an offset: the hub's time zone)")
     nudge.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
-    nudge.add_argument("--format", choices=("text", "json"), default="text")
-    nudge.set_defaults(func=not_available("nudge"))
+    nudge.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per message sent or planned")
+    nudge.set_defaults(func=cmd_nudge)
 
-    digest = commands.add_parser("digest", help="send the weekly digest (not available yet)")
-    digest.add_argument("--at", metavar="ISO-8601")
-    digest.add_argument("--dry-run", action="store_true")
-    digest.set_defaults(func=not_available("digest"))
+    digest = commands.add_parser("digest", help="send this week's digest to executives and hub staff (once a week each)")
+    digest.add_argument("--at", metavar="ISO-8601", help="as of this time (without an offset: the hub's time zone)")
+    digest.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
+    digest.set_defaults(func=cmd_digest)
 
     report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON")
     report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))

@@ -128,9 +128,13 @@ class Pair(Base):
     last_activity_a: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_b: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_joint_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A round is one stall and the nudges it earned: level 1 (the pair), then 2 (executives).
+    # It ends when the pair recovers, is snoozed or is nudged again; nudge keys name it.
+    nudge_round: Mapped[int] = mapped_column(Integer, default=0)
     nudge_level: Mapped[int] = mapped_column(Integer, default=0)
     last_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_by: Mapped[str | None] = mapped_column(String(32))  # asked for an executive now
     # The sweep reads only pairs whose next_check_at has passed, through this index.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -222,12 +226,16 @@ class Nudge(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed, sent, failed, cancelled
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Not sent before this moment: the recipients' next working hour.
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_nudges_status_claimed_at", "status", "claimed_at"),)
+    # The sweep's outbox: claimed nudges whose moment has come.
+    __table_args__ = (Index("ix_nudges_status_not_before", "status", "not_before"),)
 
 
 class ProcessedEvent(Base):

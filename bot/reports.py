@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import initiatives
+from bot.core.digest import pairs_report
 from bot.models import Commitment, Initiative, Nudge
 
 Report = Callable[[Session, Settings, datetime], list[dict[str, Any]]]
@@ -85,6 +86,7 @@ def commitments_report(session: Session, settings: Settings, now: datetime) -> l
 
 REPORTS: dict[str, Report] = {
     "initiatives": initiatives_report,
+    "pairs": pairs_report,
     "commitments": commitments_report,
 }
 

@@ -10,6 +10,8 @@ from bot.cli import EXIT_CONFIG, CliError
 from bot.config import Settings
 from bot.db import schema_status, upgrade
 from bot.runtime import Runtime, build_runtime
+from bot.scheduler import start as start_scheduler
+from bot.scheduler import stop as stop_scheduler
 from bot.slack.app import create_app
 from bot.slack.web import create_web_app
 
@@ -37,7 +39,7 @@ def _require(value: str | None, what: str) -> str:
     return value
 
 
-def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str) -> int:
+def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str, scheduler: bool = True) -> int:
     _require(settings.slack.bot_token, "the bot token (SLACK_BOT_TOKEN or [slack] bot_token)")
     use_socket = socket or (bool(settings.slack.app_token) and not http)
     if use_socket:
@@ -47,12 +49,15 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str)
     hub = build_runtime(settings)
     ensure_schema(hub.engine, settings.database_url)
     app = create_app(hub)
+    jobs = start_scheduler(hub) if scheduler else None
     try:
         if use_socket:
             run_socket_mode(app, settings.slack.app_token or "")
         else:
             run_http(app, hub, host=host, port=port)
     finally:
+        if jobs is not None:
+            stop_scheduler(jobs)
         hub.close()
     return 0
 

@@ -23,11 +23,13 @@ def touch(pair: Pair, function_key: str, at: datetime, *, joint: bool = False) -
     met = at if joint else _earlier(pair.last_activity_a, pair.last_activity_b)
     if met is not None:
         pair.last_joint_activity_at = _later(pair.last_joint_activity_at, met)
-    if pair.state in ("quiet", "stalled", "escalated"):
+    if pair.last_joint_activity_at == at and pair.state in ("quiet", "stalled", "escalated"):
         pair.state = "active"
-        pair.nudge_level = 0
-    # The sweep looks at the pair again once it may have gone quiet.
-    pair.next_check_at = at
+    # Whether the pair recovered, and what becomes of its nudges, needs the calendar and its
+    # commitments: the next sweep decides (bot.core.nudges), and a nudge already planned is
+    # checked again before it is sent.
+    if pair.next_check_at is None or pair.next_check_at > at:
+        pair.next_check_at = at
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

@@ -79,3 +79,12 @@ class StatusChoice:
 
     initiative: int
     status: str
+
+
+@dataclass(frozen=True)
+class NudgeRef:
+    """Button value of a nudge: its pair, the pair's round when it was sent, and the nudge."""
+
+    pair: int
+    round: int
+    nudge: int

@@ -116,9 +116,11 @@ def upgrade() -> None:
     sa.Column('last_activity_a', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_activity_b', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_joint_activity_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('nudge_round', sa.Integer(), nullable=False),
     sa.Column('nudge_level', sa.Integer(), nullable=False),
     sa.Column('last_nudged_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('snoozed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('blocked_by', sa.String(length=32), nullable=True),
     sa.Column('next_check_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['initiative_id'], ['initiatives.id'], name=op.f('fk_pairs_initiative_id_initiatives'), ondelete='CASCADE'),
@@ -159,7 +161,9 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['initiative_id'], ['initiatives.id'], name=op.f('fk_nudges_initiative_id_initiatives'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['pair_id'], ['pairs.id'], name=op.f('fk_nudges_pair_id_pairs'), ondelete='CASCADE'),
@@ -168,13 +172,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('nudges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_nudges_pair_id'), ['pair_id'], unique=False)
-        batch_op.create_index('ix_nudges_status_claimed_at', ['status', 'claimed_at'], unique=False)
+        batch_op.create_index('ix_nudges_status_not_before', ['status', 'not_before'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('nudges', schema=None) as batch_op:
-        batch_op.drop_index('ix_nudges_status_claimed_at')
+        batch_op.drop_index('ix_nudges_status_not_before')
         batch_op.drop_index(batch_op.f('ix_nudges_pair_id'))
 
     op.drop_table('nudges')

@@ -1,0 +1,103 @@
+"""Working days and hours, in one time zone at a time.
+
+Times go in and out as aware UTC; a zone says whose calendar is meant (a recipient's own, or
+the hub's). "N working days after" a moment is counted in local dates: the moment's own day
+never counts, each later working day does, so a pair silent since Friday afternoon has been
+silent one working day on Monday and five on the next Friday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from bot.config import DAYS, NudgeConfig
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class WorkWeek:
+    days: frozenset[int]  # date.weekday(): 0 is Monday
+    start: time
+    end: time
+
+    @classmethod
+    def of(cls, config: NudgeConfig) -> WorkWeek:
+        return cls(frozenset(DAYS.index(day) for day in config.working_days), *config.working_hours)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.days
+
+    def is_working(self, at: datetime, zone: ZoneInfo) -> bool:
+        local = at.astimezone(zone)
+        return self.is_working_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_working(self, at: datetime, zone: ZoneInfo) -> datetime:
+        """`at` itself when it is working time in `zone`, else the start of the next working hours."""
+        if self.is_working(at, zone):
+            return at
+        local = at.astimezone(zone)
+        day = local.date()
+        if not (self.is_working_day(day) and local.time() < self.start):
+            day = self._next_working_day(day)
+        return local_moment(day, self.start, zone)
+
+    def next_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> datetime:
+        """The first moment from `at` that is working time in every zone; when their working
+        hours never overlap (Tokyo and New York), the first that is working time in one."""
+        zones = list(dict.fromkeys(zones))
+        if not zones:
+            return at
+        # An overlap of intervals begins where one of them begins, or now.
+        candidates = [at]
+        for zone in zones:
+            moment = self.next_working(at, zone)
+            for _ in range(8):
+                candidates.append(moment)
+                moment = local_moment(self._next_working_day(moment.astimezone(zone).date()), self.start, zone)
+        for moment in sorted(candidates):
+            if all(self.is_working(moment, zone) for zone in zones):
+                return moment
+        return min(self.next_working(at, zone) for zone in zones)
+
+    def is_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> bool:
+        return self.next_common(at, zones) == at
+
+    def working_days_between(self, start: datetime, end: datetime, zone: ZoneInfo) -> int:
+        """Working days after `start`'s local date, up to and including `end`'s."""
+        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        span = (last - first).days
+        if span <= 0:
+            return 0
+        weeks, rest = divmod(span, 7)
+        return weeks * len(self.days) + sum(self.is_working_day(first + timedelta(days=n)) for n in range(1, rest + 1))
+
+    def add_working_days(self, start: datetime, count: int, zone: ZoneInfo) -> datetime:
+        """The first moment (local midnight) when `working_days_between(start, it)` reaches `count`."""
+        if count <= 0:
+            return start
+        day = start.astimezone(zone).date()
+        weeks, rest = divmod(count - 1, len(self.days))
+        day += timedelta(days=7 * weeks)
+        for _ in range(rest + 1):
+            day = self._next_working_day(day)
+        return local_moment(day, time(0), zone)
+
+    def _next_working_day(self, day: date) -> date:
+        for n in range(1, 8):
+            candidate = day + timedelta(days=n)
+            if self.is_working_day(candidate):
+                return candidate
+        raise ValueError("a work week needs at least one working day")
+
+
+def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The aware UTC moment of wall-clock `at` on `day` in `zone`."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()

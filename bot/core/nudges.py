@@ -1,0 +1,534 @@
+"""The nudge sweep: which pairs are due, what each deserves, and the claims that make every
+nudge go out exactly once. Nothing here talks to Slack: the sweep returns deliveries, and the
+sender (bot/slack/nudging.py) posts them and reports back with `mark_sent` and friends.
+
+Exactly once:
+- A sweep reads only pairs whose `next_check_at` has come (an index), in batches, locking them
+  with FOR UPDATE SKIP LOCKED on Postgres, so concurrent sweeps share the work.
+- Every delivery is claimed under a unique key naming the pair, its round, its level and the
+  recipient (`pair:12:r3:L2:U0CEO`), in the transaction that moves the pair on: a second sweep
+  computes the same key and its INSERT does nothing.
+- A claimed nudge is sent by whichever sweep first locks its row (SKIP LOCKED again; on SQLite
+  an UPDATE takes the database's write lock), and marked sent in that same transaction. A crash
+  before the commit leaves it claimed: a later sweep sends it, once.
+- Before sending, the pair is assessed again: a pair that recovered, was snoozed, or moved to
+  another round since the nudge was planned is not nudged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Iterable, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from bot.config import Settings
+from bot.core import activity, health, permissions
+from bot.core.calendar import WorkWeek
+from bot.core.health import Health
+from bot.core.initiatives import OPEN_STATUSES
+from bot.models import Activity, Initiative, Nudge, Pair
+
+log = logging.getLogger(__name__)
+
+PAIR, EXECUTIVE, DIGEST = "pair", "executive", "digest"  # Nudge.kind
+CLAIMED, SENT, FAILED, CANCELLED = "claimed", "sent", "failed", "cancelled"  # Nudge.status
+BATCH = 500
+SNOOZE = timedelta(days=7)
+CAP_WINDOW = timedelta(days=7)
+# Pairs that time alone will not change (escalated, closed) are looked at again weekly anyway;
+# activity re-checks a pair at once.
+RECHECK = timedelta(days=7)
+MAX_ATTEMPTS = 5
+ON_IT = "nudge_on_it"  # Activity.kind
+
+
+class People(Protocol):
+    """What the sweep needs to know about a person (from users.info, cached by the caller)."""
+
+    def zone(self, user_id: str) -> ZoneInfo: ...
+
+    def reachable(self, user_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send (or a claim on it): to a thread addressed to `recipients`, or a DM."""
+
+    key: str
+    kind: str
+    level: int  # 1: the pair, 2: an executive, 0: the digest
+    channel: str  # a channel, or the user ID of a DM
+    recipients: tuple[str, ...]
+    not_before: datetime
+    initiative_id: int | None = None
+    pair_id: int | None = None
+    functions: tuple[str, ...] = ()
+    payload: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def pair_key(pair_id: int, round_: int, level: int, recipient: str | None = None) -> str:
+    key = f"pair:{pair_id}:r{round_}:L{level}"
+    return f"{key}:{recipient}" if recipient else key
+
+
+def leads_of(settings: Settings, functions: Iterable[str]) -> list[str]:
+    """The leads of these functions, in the configuration's order."""
+    wanted = set(functions)
+    return list(dict.fromkeys(lead for function in settings.functions.values() if function.key in wanted for lead in function.leads))
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    deliveries: list[Delivery]
+    checked: int
+    last: tuple[datetime, int] | None  # where the next batch starts (keyset), None when done
+
+
+def plan_batch(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    people: People,
+    *,
+    after: tuple[datetime, int] | None = None,
+    pair_ids: Sequence[int] | None = None,
+    limit: int = BATCH,
+    lock: bool = True,
+) -> Batch:
+    """Assess the next `limit` due pairs, move them on, and say what to send.
+
+    Pairs locked by another sweep are skipped (it is handling them). The caller claims the
+    deliveries in the same transaction, then commits. A dry run (`lock=False`, then rolled
+    back) takes no locks, so it never holds up a real sweep.
+    """
+    query = select(Pair).where(Pair.next_check_at <= now)
+    if after is not None:
+        query = query.where(or_(Pair.next_check_at > after[0], and_(Pair.next_check_at == after[0], Pair.id > after[1])))
+    if pair_ids is not None:
+        query = query.where(Pair.id.in_(pair_ids))
+    query = query.order_by(Pair.next_check_at, Pair.id).limit(limit)
+    due = list(session.scalars(query.with_for_update(skip_locked=True) if lock else query))
+    if not due:
+        return Batch([], 0, None)
+    last = (due[-1].next_check_at, due[-1].id)
+    initiative_ids = {pair.initiative_id for pair in due}
+    loaded = session.scalars(
+        select(Initiative).where(Initiative.id.in_(initiative_ids)).options(selectinload(Initiative.commitments), selectinload(Initiative.functions))
+    )
+    by_id = {initiative.id: initiative for initiative in loaded}
+    deliveries: list[Delivery] = []
+    for pair in due:
+        deliveries += _decide(session, settings, now, people, pair, by_id[pair.initiative_id])
+        # Never leave a pair due: the next batch would read it again.
+        if pair.next_check_at is not None and pair.next_check_at <= now:
+            pair.next_check_at = now + timedelta(minutes=1)
+    return Batch(deliveries, len(due), last if len(due) == limit else None)
+
+
+def _decide(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative) -> list[Delivery]:
+    if initiative.status not in OPEN_STATUSES or not all(key in settings.functions for key in pair.functions):
+        # A closed initiative, or a function no longer configured: looked at again weekly, in
+        # case the initiative reopens or the function comes back.
+        pair.next_check_at = now + RECHECK
+        return []
+    assessed = health.assess(pair, initiative.commitments, now, settings)
+    if not assessed.stalled:
+        if pair.nudge_level:
+            _end_round(session, pair)
+        pair.state = assessed.state
+        pair.next_check_at = assessed.changes_at
+        return []
+    if pair.snoozed_until is not None:
+        if pair.snoozed_until > now:
+            pair.state, pair.next_check_at = health.SNOOZED, pair.snoozed_until
+            return []
+        pair.snoozed_until = None
+    first = None
+    if pair.nudge_level >= 1:
+        first = session.scalar(select(Nudge).where(Nudge.key == pair_key(pair.id, pair.nudge_round, 1)))
+        met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
+        if first is None or first.status == CANCELLED or met_since:
+            _end_round(session, pair)  # they met after the nudge, yet something is still wrong: a new round
+    if pair.nudge_level == 0:
+        return _nudge_pair(session, settings, now, people, pair, initiative, assessed)
+    assert first is not None
+    week = WorkWeek.of(settings.nudges)
+    if pair.nudge_level == 1:
+        if first.status == CLAIMED:  # still waiting for its working hour: see how it went a day later
+            pair.state, pair.next_check_at = health.STALLED, max(first.not_before, now) + timedelta(days=1)
+            return []
+        since = _nudged_at(first)
+        pair.last_nudged_at = first.sent_at or pair.last_nudged_at
+        if pair.blocked_by or week.working_days_between(since, now, settings.tz) >= settings.nudges.escalate_after_days:
+            return _escalate(settings, now, people, pair, initiative, assessed)
+        pair.state = health.STALLED
+        pair.next_check_at = week.add_working_days(since, settings.nudges.escalate_after_days, settings.tz)
+        return []
+    pair.state, pair.next_check_at = health.ESCALATED, now + RECHECK
+    return []
+
+
+def _nudged_at(nudge: Nudge) -> datetime:
+    """When a nudge reached (or failed to reach) its people: the escalation clock starts there."""
+    return nudge.sent_at or nudge.claimed_at
+
+
+def _end_round(session: Session, pair: Pair) -> None:
+    """Close the pair's round; what it still had waiting to be sent is not sent.
+
+    Nudges a sender holds right now are skipped, not waited for: that sender checks the round
+    again before posting.
+    """
+    waiting = select(Nudge.id).where(Nudge.pair_id == pair.id, Nudge.status == CLAIMED).with_for_update(skip_locked=True)
+    ids = list(session.scalars(waiting))
+    if ids:
+        session.execute(
+            update(Nudge).where(Nudge.id.in_(ids), Nudge.status == CLAIMED).values(status=CANCELLED, error="the round ended before it was sent").execution_options(synchronize_session=False)
+        )
+    pair.nudge_round = (pair.nudge_round or 0) + 1
+    pair.nudge_level = 0
+    pair.blocked_by = None
+
+
+def _nudge_pair(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+    pair.state = health.STALLED
+    recent = sorted(
+        session.scalars(
+            select(Nudge.claimed_at).where(Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW)
+        )
+    )
+    cap = settings.nudges.max_per_pair_per_week
+    if len(recent) >= cap:
+        pair.next_check_at = recent[len(recent) - cap] + CAP_WINDOW  # when one of them ages out
+        return []
+    leads = leads_of(settings, pair.functions)
+    not_before = WorkWeek.of(settings.nudges).next_common(now, [people.zone(lead) for lead in leads])
+    pair.nudge_level = 1
+    pair.next_check_at = not_before + timedelta(days=1)
+    return [
+        Delivery(
+            key=pair_key(pair.id, pair.nudge_round, 1),
+            kind=PAIR,
+            level=1,
+            channel=initiative.hub_channel or settings.hub.channel,
+            recipients=tuple(leads),
+            not_before=not_before,
+            initiative_id=initiative.id,
+            pair_id=pair.id,
+            functions=pair.functions,
+            payload=_payload(pair, assessed),
+        )
+    ]
+
+
+def escalation_recipients(initiative: Initiative, settings: Settings, people: People) -> list[str]:
+    """The sponsor; else (none, or gone) the executives."""
+    if initiative.sponsor and people.reachable(initiative.sponsor):
+        return [initiative.sponsor]
+    return [user for user in settings.hub.executives if people.reachable(user)]
+
+
+def _escalate(settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+    pair.nudge_level, pair.state, pair.next_check_at = 2, health.ESCALATED, now + RECHECK
+    recipients = escalation_recipients(initiative, settings, people)
+    if not recipients:
+        log.warning("pair %s of initiative %s is stalled but has no sponsor or executive to tell", pair.id, initiative.id)
+    week = WorkWeek.of(settings.nudges)
+    return [
+        Delivery(
+            key=pair_key(pair.id, pair.nudge_round, 2, user),
+            kind=EXECUTIVE,
+            level=2,
+            channel=user,
+            recipients=(user,),
+            not_before=week.next_working(now, people.zone(user)),
+            initiative_id=initiative.id,
+            pair_id=pair.id,
+            functions=pair.functions,
+            payload=_payload(pair, assessed),
+        )
+        for user in recipients
+    ]
+
+
+def _payload(pair: Pair, assessed: Health) -> dict[str, Any]:
+    """What the nudge said when it was planned, for audit (it is rendered fresh when sent)."""
+    return {
+        "round": pair.nudge_round,
+        "functions": list(pair.functions),
+        "silent_days": list(assessed.silent_days),
+        "overdue": [item.id for item in assessed.overdue],
+        "blocked_by": pair.blocked_by,
+    }
+
+
+# --- claims and the outbox -----------------------------------------------------------------
+
+
+def _insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def claim(session: Session, deliveries: Iterable[Delivery], now: datetime) -> list[Delivery]:
+    """Record each delivery under its key; those another sweep claimed first are left out."""
+    claimed = []
+    for delivery in deliveries:
+        statement = (
+            _insert(session)(Nudge)
+            .values(
+                key=delivery.key,
+                kind=delivery.kind,
+                level=delivery.level,
+                initiative_id=delivery.initiative_id,
+                pair_id=delivery.pair_id,
+                recipients=list(delivery.recipients),
+                channel=delivery.channel,
+                payload={"functions": list(delivery.functions), **delivery.payload},
+                status=CLAIMED,
+                attempts=0,
+                claimed_at=now,
+                not_before=delivery.not_before,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Nudge.id)
+        )
+        if session.execute(statement).first() is not None:
+            claimed.append(delivery)
+    return claimed
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: int
+    kind: str
+    channel: str | None
+
+
+def pending(session: Session, now: datetime, *, pair_ids: Sequence[int] | None = None, limit: int = 1000) -> list[Pending]:
+    """Claimed nudges whose moment has come, oldest first."""
+    query = select(Nudge.id, Nudge.kind, Nudge.channel).where(Nudge.status == CLAIMED, Nudge.not_before <= now)
+    if pair_ids is not None:
+        query = query.where(Nudge.pair_id.in_(pair_ids))
+    return [Pending(*row) for row in session.execute(query.order_by(Nudge.not_before, Nudge.id).limit(limit))]
+
+
+def lock(session: Session, ids: Sequence[int]) -> list[Nudge]:
+    """Take these nudges for sending, if still claimed and nobody else holds them."""
+    free = list(session.scalars(select(Nudge.id).where(Nudge.id.in_(ids), Nudge.status == CLAIMED).with_for_update(skip_locked=True)))
+    if not free:
+        return []
+    # SQLite ignores FOR UPDATE: this write takes its database lock until commit (on Postgres
+    # the rows are ours already). What is still claimed after it is ours to send.
+    session.execute(update(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).values(status=CLAIMED).execution_options(synchronize_session=False))
+    query = select(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).order_by(Nudge.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+@dataclass(frozen=True)
+class PairView:
+    """A pair nudge as it is when sent: fresh facts, so the words match the moment."""
+
+    nudge_id: int
+    level: int
+    pair_id: int
+    round: int
+    initiative_id: int
+    title: str
+    functions: tuple[str, str]
+    health: Health
+    sponsor: str | None
+    hub_channel: str | None
+    hub_ts: str | None
+    blocked_by: str | None
+    nudged_at: datetime | None  # when the pair itself was nudged this round
+
+
+def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -> PairView | None:
+    """The pair nudge still deserved, or None when the pair moved on since it was planned."""
+    pair = session.get(Pair, nudge.pair_id) if nudge.pair_id is not None else None
+    if pair is None or pair.nudge_round != (nudge.payload or {}).get("round"):
+        return None
+    initiative = pair.initiative
+    if initiative.status not in OPEN_STATUSES:
+        return None
+    if pair.snoozed_until is not None and pair.snoozed_until > now:
+        return None
+    assessed = health.assess(pair, initiative.commitments, now, settings)
+    if not assessed.stalled:
+        return None
+    first = session.scalar(select(Nudge).where(Nudge.key == pair_key(pair.id, pair.nudge_round, 1))) if nudge.level > 1 else None
+    return PairView(
+        nudge_id=nudge.id,
+        level=nudge.level,
+        pair_id=pair.id,
+        round=pair.nudge_round,
+        initiative_id=initiative.id,
+        title=initiative.title,
+        functions=pair.functions,
+        health=assessed,
+        sponsor=initiative.sponsor,
+        hub_channel=initiative.hub_channel,
+        hub_ts=initiative.hub_ts,
+        blocked_by=pair.blocked_by,
+        nudged_at=first.sent_at if first is not None else None,
+    )
+
+
+# The sender writes nudge rows only, never pairs: the pair's next check, planned with the
+# nudge, reads how it went. So senders and sweeps never wait on each other's locks in a cycle.
+
+
+def cancel(nudge: Nudge, reason: str) -> None:
+    nudge.status, nudge.error = CANCELLED, reason
+
+
+def defer(nudge: Nudge, until: datetime) -> None:
+    nudge.not_before = until
+
+
+def mark_sent(nudge: Nudge, ts: str, now: datetime) -> None:
+    nudge.status, nudge.ts, nudge.sent_at, nudge.error = SENT, ts, now, None
+    nudge.attempts += 1
+
+
+def mark_failed(nudge: Nudge, error: str, *, final: bool) -> None:
+    """A failed attempt: final for a target that cannot take it, else retried by later sweeps."""
+    nudge.attempts += 1
+    nudge.error = error
+    if final or nudge.attempts >= MAX_ATTEMPTS:
+        nudge.status = FAILED
+
+
+def _check_soon(pair: Pair, at: datetime) -> None:
+    if pair.next_check_at is None or pair.next_check_at > at:
+        pair.next_check_at = at
+
+
+# --- what people answer --------------------------------------------------------------------
+
+
+class Outcome(str, Enum):
+    DONE = "done"
+    ALREADY = "already"  # a double click, or someone else was first
+    STALE = "stale"  # the nudge belongs to a round that is over
+    REFUSED = "refused"
+    NOT_FOUND = "not_found"
+    NO_FUNCTION = "no_function"  # only the pair's own people can answer for it
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: Outcome
+    initiative_id: int | None = None
+    functions: tuple[str, ...] = ()
+    until: datetime | None = None  # snoozed until
+    by: str | None = None  # who did it first
+
+
+def may_act(user_id: str, pair: Pair, initiative: Initiative, settings: Settings) -> bool:
+    """Like every change: the leads, the sponsor, hub staff and admins; and the executives,
+    who receive the escalations of an initiative without a sponsor."""
+    if permissions.may_act_on_pair(user_id, pair.functions, initiative, settings):
+        return True
+    return initiative.sponsor is None and user_id in settings.hub.executives
+
+
+def _locked_pair(session: Session, pair_id: int) -> Pair | None:
+    # A write that changes nothing but locks the row (Postgres) or the database (SQLite), so
+    # that two clicks at once are handled one after the other.
+    session.execute(update(Pair).where(Pair.id == pair_id).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False))
+    return session.get(Pair, pair_id, populate_existing=True)
+
+
+def _authorised(session: Session, settings: Settings, pair_id: int, user_id: str) -> tuple[Pair | None, Answer | None]:
+    pair = _locked_pair(session, pair_id)
+    if pair is None:
+        return None, Answer(Outcome.NOT_FOUND)
+    if not may_act(user_id, pair, pair.initiative, settings):
+        return None, Answer(Outcome.REFUSED, pair.initiative_id, pair.functions)
+    return pair, None
+
+
+def on_it(session: Session, settings: Settings, pair_id: int, nudge_id: int, user_id: str, user_functions: Sequence[str], now: datetime) -> Answer:
+    """"We're on it": activity of the person's function(s) in the pair, recorded once."""
+    pair, refused = _authorised(session, settings, pair_id, user_id)
+    if pair is None:
+        return refused  # type: ignore[return-value]
+    answer = Answer(Outcome.DONE, pair.initiative_id, pair.functions)
+    keys = [key for key in user_functions if key in pair.functions]
+    if not keys:
+        return Answer(Outcome.NO_FUNCTION, pair.initiative_id, pair.functions)
+    ref = f"nudge:{nudge_id}"
+    seen = session.scalar(select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.kind == ON_IT, Activity.ref == ref))
+    if seen:
+        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions, by=user_id)
+    activity.record(session, pair.initiative, user_id, keys, ON_IT, now, ref=ref)
+    return answer
+
+
+def snooze(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
+    """No nudge for a week; then, if still stalled, a new round begins."""
+    pair, refused = _authorised(session, settings, pair_id, user_id)
+    if pair is None:
+        return refused  # type: ignore[return-value]
+    if pair.nudge_round != round_:
+        snoozed = pair.snoozed_until is not None and pair.snoozed_until > now
+        return Answer(Outcome.ALREADY if snoozed else Outcome.STALE, pair.initiative_id, pair.functions, until=pair.snoozed_until)
+    _end_round(session, pair)
+    pair.snoozed_until = now + SNOOZE
+    pair.state, pair.next_check_at = health.SNOOZED, pair.snoozed_until
+    return Answer(Outcome.DONE, pair.initiative_id, pair.functions, until=pair.snoozed_until)
+
+
+def blocked(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
+    """The pair is stuck: tell the executive now instead of after `escalate_after_days`."""
+    pair, refused = _authorised(session, settings, pair_id, user_id)
+    if pair is None:
+        return refused  # type: ignore[return-value]
+    if pair.nudge_round != round_:
+        return Answer(Outcome.STALE, pair.initiative_id, pair.functions)
+    if pair.blocked_by or pair.nudge_level >= 2:
+        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions, by=pair.blocked_by)
+    pair.blocked_by = user_id
+    _check_soon(pair, now)
+    return Answer(Outcome.DONE, pair.initiative_id, pair.functions)
+
+
+def again(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
+    """An executive asks for the pair to be nudged again: a new round, starting now."""
+    pair, refused = _authorised(session, settings, pair_id, user_id)
+    if pair is None:
+        return refused  # type: ignore[return-value]
+    if pair.nudge_round != round_:
+        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions)
+    _end_round(session, pair)
+    pair.snoozed_until = None
+    pair.next_check_at = now
+    return Answer(Outcome.DONE, pair.initiative_id, pair.functions)
+
+
+def delivery_of(nudge: Nudge) -> Delivery:
+    """A stored nudge seen as a delivery (for reports of what a sweep did)."""
+    payload = nudge.payload or {}
+    return Delivery(
+        key=nudge.key,
+        kind=nudge.kind,
+        level=nudge.level,
+        channel=nudge.channel or "",
+        recipients=tuple(nudge.recipients or ()),
+        not_before=nudge.not_before,
+        initiative_id=nudge.initiative_id,
+        pair_id=nudge.pair_id,
+        functions=tuple(payload.get("functions", ())),
+        payload=payload,
+    )
