@@ -9,7 +9,9 @@ from itertools import combinations
 from slack_sdk.models.views import View
 
 from bot.config import parse
-from bot.core.home import CommitmentItem, HomeData, InitiativeItem, Listed, PairCell
+from bot.core.digest import NEVER_MET, PairRow
+from bot.core.home import CommitmentItem, HomeData, InitiativeItem
+from bot.core.listing import Listed
 from bot.sandbox.emulator import block_problems
 from bot.sandbox.harness import DEMO_CONFIG
 from bot.slack import blocks as bk
@@ -22,6 +24,10 @@ HOSTILE = "<!channel> <@U0CEO> <https://evil.example|bank> & "
 
 def commitment(number: int, due: date, *, status: str = "open", what: str = "Open the CRM API", title: str = "One view") -> CommitmentItem:
     return CommitmentItem(number, 7, title, "it", "marketing", "U0IT1", what, due, status)
+
+
+def pair(a: str, b: str, state: str, initiatives: int = 0, open_: int = 0, overdue: int = 0) -> PairRow:
+    return PairRow((a, b), initiatives, open_, overdue, 0, None, state)
 
 
 def valid(view: dict) -> None:
@@ -95,7 +101,7 @@ def test_the_most_a_home_can_hold_stays_within_block_kit_limits():
         f'[functions.{key}]\nname = "{name}"\nchannel = "#c{key}"\nleads = ["U0L{key.upper()}"]\n' for key, name in functions.items()
     )
     settings = parse(toml, env={})
-    cells = tuple(PairCell((a, b), initiatives=3, open_commitments=2, overdue_commitments=int(a < b)) for a, b in combinations(functions, 2))
+    cells = tuple(pair(a, b, "stalled" if a < b else "quiet", 3, 2, int(a < b)) for a, b in combinations(functions, 2))
     data = HomeData(
         user="U0CDO",
         today=TODAY,
@@ -118,18 +124,37 @@ def test_the_most_a_home_can_hold_stays_within_block_kit_limits():
 
 def test_the_matrix_leads_with_trouble_and_names_pairs_that_never_meet():
     cells = (
-        PairCell(("it", "marketing"), initiatives=2, open_commitments=3),
-        PairCell(("hr", "it"), initiatives=1, open_commitments=1, overdue_commitments=1),
-        PairCell(("hr", "marketing")),
+        pair("marketing", "it", "active", initiatives=2, open_=3),
+        pair("marketing", "hr", NEVER_MET),
+        pair("it", "hr", "stalled", initiatives=1, open_=1, overdue=1),
     )
     view = home_view(HomeData(user="U0CEO", today=TODAY, functions=(), matrix=cells, roles=("executive",)), SETTINGS)
     valid(view)
     text = rendered(view)
-    assert ":warning: *HR × IT*: 1 joint initiative · 1 open commitment (1 overdue)" in text
-    assert "*IT × Marketing*: 2 joint initiatives · 3 open commitments" in text
-    assert text.index("HR × IT") < text.index("IT × Marketing")
-    assert "Not working together on anything open: HR × Marketing" in text
+    assert ":warning: *IT × HR*: stalled · 1 joint initiative · 1 open commitment (1 overdue)" in text
+    assert "*Marketing × IT*: 2 joint initiatives · 3 open commitments" in text  # active goes without saying
+    assert ":warning: *Marketing × IT*" not in text
+    assert text.index("IT × HR") < text.index("Marketing × IT")
+    assert "No joint initiative yet: Marketing × HR" in text
+    assert "*Marketing × HR*" not in text  # named once, among the pairs with nothing together
     assert "Owed to" not in text  # an executive in no function
+
+
+def test_the_matrix_orders_pairs_by_state_and_says_it():
+    cells = (
+        pair("marketing", "it", "active", initiatives=5, open_=4),
+        pair("marketing", "hr", "quiet", initiatives=1),
+        pair("it", "hr", NEVER_MET, initiatives=2),  # old initiatives, and no meeting for long
+    )
+    text = rendered(home_view(HomeData(user="U0CEO", today=TODAY, functions=(), matrix=cells, roles=("executive",)), SETTINGS))
+    assert "*IT × HR*: never-met · 2 joint initiatives" in text
+    assert "*Marketing × HR*: quiet · 1 joint initiative" in text
+    assert text.index("IT × HR") < text.index("Marketing × HR") < text.index("Marketing × IT")
+    assert "No joint initiative yet" not in text
+    escalated = pair("marketing", "hr", "escalated", initiatives=1)
+    text = rendered(home_view(HomeData(user="U0CEO", today=TODAY, functions=(), matrix=(cells[0], escalated), roles=("executive",)), SETTINGS))
+    assert ":warning: *Marketing × HR*: escalated · 1 joint initiative" in text  # troubled without anything overdue
+    assert text.index("Marketing × HR") < text.index("Marketing × IT")
 
 
 def test_fit_view_says_what_was_left_out():

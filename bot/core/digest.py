@@ -22,6 +22,8 @@ from bot.core import health
 from bot.core.calendar import local_day
 from bot.core.commitments import LIVE as OPEN_COMMITMENTS
 from bot.core.initiatives import OPEN_STATUSES, STATUSES
+from bot.core.listing import Listed
+from bot.core.pairs import ordered_pair
 from bot.models import Commitment, Initiative, Pair
 
 NEVER_MET = "never-met"
@@ -86,16 +88,6 @@ class FirstStep:
 
 
 @dataclass(frozen=True)
-class Listed:
-    items: tuple = ()
-    total: int = 0
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.items)
-
-
-@dataclass(frozen=True)
 class Digest:
     at: datetime
     today: date
@@ -112,10 +104,6 @@ class Digest:
 def iso_week(at: datetime, settings: Settings) -> str:
     year, week, _ = local_day(at, settings.tz).isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def _key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
 
 
 @dataclass
@@ -158,15 +146,15 @@ def _rows(session: Session, settings: Settings, now: datetime, live: list[_Live]
             func.sum(case((Commitment.status == "done", 1), else_=0)),
         ).group_by(Commitment.from_function, Commitment.to_function)
     ):
-        total = counts.setdefault(_key(a, b), [0, 0, 0])
+        total = counts.setdefault(ordered_pair(a, b), [0, 0, 0])
         for i, value in enumerate((open_, late, done)):
             total[i] += int(value or 0)
     by_pair: dict[tuple[str, str], list[_Live]] = {}
     for item in live:
-        by_pair.setdefault(_key(*item.pair.functions), []).append(item)
+        by_pair.setdefault(ordered_pair(*item.pair.functions), []).append(item)
     rows = []
     for a, b in combinations(settings.functions, 2):
-        key = _key(a, b)
+        key = ordered_pair(a, b)
         items = by_pair.get(key, [])
         met = max((item.pair.last_joint_activity_at for item in items if item.pair.last_joint_activity_at), default=None)
         started = max((item.created_at for item in items), default=None)

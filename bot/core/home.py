@@ -5,9 +5,9 @@
   configuration, and the members of the function's channel);
 - the open commitments they owe (open, slipped, blocked), grouped by due date in their own
   calendar (past due, due within a week, later), and those owed to their functions;
-- for executives and hub staff, the function × function matrix: joint open initiatives,
-  open and overdue commitments of each pair (overdue as `commitments.is_overdue` has it: a
-  blocked commitment waits on someone else and is not counted overdue).
+- for executives and hub staff, the function × function matrix of the digest
+  (`digest.pair_rows`): each pair's joint initiatives, its open, overdue and done
+  commitments, when it last met and its state.
 
 Lists are limited when read and counted separately, so the tab stays small however much
 there is. Nothing here knows Slack.
@@ -16,20 +16,20 @@ there is. Nothing here knows Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from itertools import combinations
+from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.core import digest
 from bot.core.commitments import LIVE as OPEN_COMMITMENT_STATUSES
 from bot.core.initiatives import OPEN_STATUSES
-from bot.models import Commitment, Initiative, InitiativeFunction, Pair
+from bot.core.listing import Listed
+from bot.models import Commitment, Initiative, InitiativeFunction
 
 SOON_DAYS = 7
-OVERDUE_STATUSES = ("open", "slipped")
 SHOWN = 10  # items read per list; the rest are counted
 
 
@@ -56,26 +56,6 @@ class CommitmentItem:
 
 
 @dataclass(frozen=True)
-class Listed:
-    """The first items of a list and how many there are in all."""
-
-    items: tuple = ()
-    total: int = 0
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.items)
-
-
-@dataclass(frozen=True)
-class PairCell:
-    functions: tuple[str, str]
-    initiatives: int = 0
-    open_commitments: int = 0
-    overdue_commitments: int = 0
-
-
-@dataclass(frozen=True)
 class HomeData:
     user: str
     today: date
@@ -85,7 +65,7 @@ class HomeData:
     due_soon: Listed = Listed()
     later: Listed = Listed()
     owed_to_me: Listed = Listed()  # owed to one of the person's functions, by someone else
-    matrix: tuple[PairCell, ...] | None = None  # None: not an executive or hub staff
+    matrix: tuple[digest.PairRow, ...] | None = None  # None: not an executive or hub staff
     roles: tuple[str, ...] = ()  # "executive", "hub staff", "admin"
 
 
@@ -93,7 +73,8 @@ def sees_matrix(user_id: str, settings: Settings) -> bool:
     return user_id in settings.hub.executives or settings.is_staff(user_id)
 
 
-def gather(session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date) -> HomeData:
+def gather(session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date, now: datetime) -> HomeData:
+    """`today` is the person's own day (for due dates); `now`, aware UTC, dates the matrix."""
     functions = tuple(dict.fromkeys(functions))
     soon = today + timedelta(days=SOON_DAYS)
     mine = Commitment.owner == user_id
@@ -117,7 +98,7 @@ def gather(session: Session, settings: Settings, user_id: str, functions: Iterab
         owed_to_me=_commitments(session, Commitment.to_function.in_(functions), Commitment.owner != user_id)
         if functions
         else Listed(),
-        matrix=matrix(session, settings, today) if sees_matrix(user_id, settings) else None,
+        matrix=digest.pair_rows(session, settings, now) if sees_matrix(user_id, settings) else None,
         roles=roles,
     )
 
@@ -172,39 +153,3 @@ def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
         for c, title in rows
     )
     return Listed(items, total)
-
-
-def matrix(session: Session, settings: Settings, today: date) -> tuple[PairCell, ...]:
-    """Every pair of configured functions, in configuration order, with what joins them."""
-    initiatives: dict[tuple[str, str], int] = {}
-    for a, b, count in session.execute(
-        select(Pair.function_a, Pair.function_b, func.count(func.distinct(Pair.initiative_id)))
-        .join(Initiative, Initiative.id == Pair.initiative_id)
-        .where(Initiative.status.in_(OPEN_STATUSES))
-        .group_by(Pair.function_a, Pair.function_b)
-    ):
-        initiatives[_key(a, b)] = initiatives.get(_key(a, b), 0) + count
-    open_: dict[tuple[str, str], int] = {}
-    overdue: dict[tuple[str, str], int] = {}
-    for a, b, count, late in session.execute(
-        select(
-            Commitment.from_function,
-            Commitment.to_function,
-            func.count(),
-            func.sum(case((and_(Commitment.due < today, Commitment.status.in_(OVERDUE_STATUSES)), 1), else_=0)),
-        )
-        .where(Commitment.status.in_(OPEN_COMMITMENT_STATUSES))
-        .group_by(Commitment.from_function, Commitment.to_function)
-    ):
-        key = _key(a, b)
-        open_[key] = open_.get(key, 0) + count
-        overdue[key] = overdue.get(key, 0) + int(late or 0)
-    cells = []
-    for a, b in combinations(settings.functions, 2):
-        key = _key(a, b)
-        cells.append(PairCell((a, b), initiatives.get(key, 0), open_.get(key, 0), overdue.get(key, 0)))
-    return tuple(cells)
-
-
-def _key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)

@@ -134,7 +134,13 @@ def set_status(session: Session, initiative: Initiative, status: str, now: datet
         .values(status=status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return changed.rowcount == 1
+    if changed.rowcount != 1:
+        return False
+    # Closing stops the nudges and reopening restarts them: let the next sweep look now.
+    session.execute(
+        update(Pair).where(Pair.initiative_id == initiative.id).values(next_check_at=now).execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def get(session: Session, initiative_id: int) -> Initiative | None:

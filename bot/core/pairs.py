@@ -40,3 +40,8 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return None
     return min(a, b)
+
+
+def ordered_pair(a: str, b: str) -> tuple[str, str]:
+    """Two functions in one order, whichever way round they come: the key of their pair."""
+    return (a, b) if a <= b else (b, a)

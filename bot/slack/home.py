@@ -14,8 +14,11 @@ from datetime import date
 from typing import Any, Iterable
 
 from bot.config import Settings
+from bot.core import health
 from bot.core import home as core_home
-from bot.core.home import CommitmentItem, HomeData, InitiativeItem, Listed, PairCell
+from bot.core.digest import NEVER_MET, PairRow
+from bot.core.home import CommitmentItem, HomeData, InitiativeItem
+from bot.core.listing import Listed
 from bot.runtime import Runtime
 from bot.slack import blocks as bk
 from bot.slack import people
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 
 MATRIX_PAIRS_SHOWN = 40
 LINE_LIMIT = 600  # one item's line; a section packs lines up to Block Kit's 3000
+# The matrix lists troubled pairs first: by state, worst first, then by overdue commitments.
+STATE_ORDER = (health.ESCALATED, health.STALLED, NEVER_MET, health.SNOOZED, health.QUIET, health.ACTIVE)
+TROUBLED = (health.ESCALATED, health.STALLED)
 COMMITMENT_EMOJI = {"open": "", "slipped": " · :arrows_counterclockwise: slipped", "blocked": " · :no_entry: blocked"}
 
 
@@ -91,32 +97,35 @@ def _commitment_line(item: CommitmentItem, settings: Settings, today: date, *, w
     )
 
 
-def _pair_line(cell: PairCell, settings: Settings) -> str:
-    a, b = cell.functions
-    parts = [f"{cell.initiatives} joint initiative{'s' if cell.initiatives != 1 else ''}"]
-    if cell.open_commitments:
-        late = f" ({cell.overdue_commitments} overdue)" if cell.overdue_commitments else ""
-        parts.append(f"{cell.open_commitments} open commitment{'s' if cell.open_commitments != 1 else ''}{late}")
-    warning = ":warning: " if cell.overdue_commitments else ""
+def _pair_line(row: PairRow, settings: Settings) -> str:
+    a, b = row.functions
+    parts = [] if row.state == health.ACTIVE else [row.state]  # `active` goes without saying
+    parts.append(f"{row.initiatives} joint initiative{'s' if row.initiatives != 1 else ''}")
+    if row.open_commitments:
+        late = f" ({row.overdue_commitments} overdue)" if row.overdue_commitments else ""
+        parts.append(f"{row.open_commitments} open commitment{'s' if row.open_commitments != 1 else ''}{late}")
+    warning = ":warning: " if row.overdue_commitments or row.state in TROUBLED else ""
     return f"{warning}*{_name(settings, a)} × {_name(settings, b)}*: " + " · ".join(parts)
 
 
-def _matrix_blocks(cells: tuple[PairCell, ...], settings: Settings) -> list[dict[str, Any]]:
-    working = sorted(
-        (cell for cell in cells if cell.initiatives or cell.open_commitments),
-        key=lambda cell: (-cell.overdue_commitments, -cell.initiatives, -cell.open_commitments),
-    )
-    apart = [cell for cell in cells if not (cell.initiatives or cell.open_commitments)]
-    blocks = [bk.section("*Collaboration matrix* — open initiatives and commitments of each pair of functions")]
-    lines = [_pair_line(cell, settings) for cell in working[:MATRIX_PAIRS_SHOWN]]
+def _trouble(row: PairRow) -> tuple[int, int, int, int]:
+    rank = STATE_ORDER.index(row.state) if row.state in STATE_ORDER else len(STATE_ORDER)
+    return (rank, -row.overdue_commitments, -row.initiatives, -row.open_commitments)
+
+
+def _matrix_blocks(rows: tuple[PairRow, ...], settings: Settings) -> list[dict[str, Any]]:
+    working = sorted((row for row in rows if row.initiatives or row.open_commitments), key=_trouble)
+    apart = [row for row in rows if not (row.initiatives or row.open_commitments)]
+    blocks = [bk.section("*Collaboration matrix* — each pair of functions: its state, joint initiatives and open commitments")]
+    lines = [_pair_line(row, settings) for row in working[:MATRIX_PAIRS_SHOWN]]
     if len(working) > MATRIX_PAIRS_SHOWN:
         lines.append(f"_and {len(working) - MATRIX_PAIRS_SHOWN} more pairs — `cdo-hub report pairs`_")
     if not working:
-        lines.append("_No two functions share an open initiative yet._")
+        lines.append("_No two functions share an initiative yet._")
     blocks += _sections(lines)
     if apart:
-        names = ", ".join(f"{_name(settings, cell.functions[0])} × {_name(settings, cell.functions[1])}" for cell in apart)
-        blocks.append(bk.context(bk.shorten(f":link: Not working together on anything open: {names}", 1900)))
+        names = ", ".join(f"{_name(settings, row.functions[0])} × {_name(settings, row.functions[1])}" for row in apart)
+        blocks.append(bk.context(bk.shorten(f":link: No joint initiative yet: {names}", 1900)))
     return blocks
 
 
@@ -190,8 +199,9 @@ def publish_home(hub: Runtime, user_id: str) -> None:
     """Build `user_id`'s Home tab from the database and publish it; failures are logged."""
     functions = people.functions_of(hub, user_id)
     today = people.local_today(hub, user_id)
+    now = hub.clock.now()
     with hub.sessions() as session:
-        data = core_home.gather(session, hub.settings, user_id, functions, today)
+        data = core_home.gather(session, hub.settings, user_id, functions, today, now)
     try:
         published = hub.gateway.publish_home(user_id, home_view(data, hub.settings))
     except InstallBroken:

@@ -460,6 +460,23 @@ def first_step_line(step: digests.FirstStep, settings: Settings) -> str:
     return f"• *{pair}*: {people} meet for 30 minutes{topic}{where}, and one of them proposes what comes out with `{settings.slack.command} propose`."
 
 
+def pairs_blocks(rows: Sequence[digests.PairRow], never_met: Sequence[digests.FirstStep], settings: Settings) -> list[dict[str, Any]]:
+    """The function × function matrix and the pairs that never meet (digest and /cdo pairs)."""
+    matrix = [
+        f"• *{_pair_name(settings, row.functions)}* — {row.initiatives} joint initiative{'' if row.initiatives == 1 else 's'}, "
+        f"commitments {row.open_commitments} open / {row.overdue_commitments} overdue / {row.done_commitments} done, "
+        f"last met {_day(row.last_joint_activity_at, settings.tz) if row.last_joint_activity_at else 'never'} · {row.state}"
+        for row in rows
+    ]
+    blocks = [bk.section("*Function × function*\n" + _fit_lines(matrix, "`cdo-hub report pairs`"))]
+    if never_met:
+        lines = [first_step_line(step, settings) for step in never_met]
+        blocks.append(
+            bk.section(f"*Never met in {settings.digest.never_met_days} days*, and a first step\n" + _fit_lines(lines, "`cdo-hub report pairs`"))
+        )
+    return blocks
+
+
 def digest_message(digest: Digest, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
     """The weekly digest: summarised to fit one message however much there is."""
     status = " · ".join(f"{count} {name}" for name, count in digest.by_status.items())
@@ -477,18 +494,7 @@ def digest_message(digest: Digest, settings: Settings) -> tuple[str, list[dict[s
     snoozed = f" ({digest.snoozed} snoozed)" if digest.snoozed else ""
     blocks.append(bk.section(f"*Stalled pairs: {digest.stalled.total}*{snoozed}\n" + (_fit_lines(stalled, f"`{settings.slack.command} list stalled`") or "None: every pair is moving.")))
     blocks.append(bk.section(_commitment_lines(digest, settings)))
-    matrix = [
-        f"• *{_pair_name(settings, row.functions)}* — {row.initiatives} joint initiative{'' if row.initiatives == 1 else 's'}, "
-        f"commitments {row.open_commitments} open / {row.overdue_commitments} overdue / {row.done_commitments} done, "
-        f"last met {_day(row.last_joint_activity_at, settings.tz) if row.last_joint_activity_at else 'never'} · {row.state}"
-        for row in digest.matrix
-    ]
-    blocks.append(bk.section("*Function × function*\n" + _fit_lines(matrix, "`cdo-hub report pairs`")))
-    if digest.never_met:
-        lines = [first_step_line(step, settings) for step in digest.never_met]
-        blocks.append(
-            bk.section(f"*Never met in {settings.digest.never_met_days} days*, and a first step\n" + _fit_lines(lines, "`cdo-hub report pairs`"))
-        )
+    blocks += pairs_blocks(digest.matrix, digest.never_met, settings)
     blocks.append(bk.context("Everything, unabridged: `cdo-hub report initiatives`, `cdo-hub report pairs`, `cdo-hub report commitments`."))
     text = f"Weekly digest {digest.week}: {digest.stalled.total} stalled pairs, {digest.overdue.total} overdue commitments"
     return text, bk.fit_message(blocks)

@@ -59,3 +59,13 @@ def test_report_initiatives_json_has_the_contract_fields(hub, tmp_path):
     csv_run = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "report", "commitments", "--format", "csv"], capture_output=True, text=True, env=env, timeout=60)
     header, line = csv_run.stdout.splitlines()
     assert header.startswith("id,initiative_id,from,to,owner,what,due,status") and "Customer API" in line
+
+
+def test_pairs_shows_who_works_together_and_who_never_meets(hub):
+    propose(hub, functions=["marketing", "it"])
+    answer = hub.command("pairs", user_id="U0CEO")
+    shown = json.dumps(answer.json, ensure_ascii=False)
+    assert "of 3 pairs of functions work together" in answer.json["text"]
+    assert "*Marketing × IT* — 1 joint initiative" in shown
+    assert "Never met in 90 days" in shown
+    assert shown.count("never-met") == 2  # HR with IT, HR with Marketing

@@ -107,9 +107,11 @@ def test_executives_and_staff_see_the_matrix(story):
         check_limits(view)
         rendered = text_of(view)
         assert "Collaboration matrix" in rendered
-        assert "*Marketing × IT*: 1 joint initiative · 4 open commitments (1 overdue)" in rendered
-        assert "*Marketing × HR*: 1 joint initiative" in rendered
-        assert "Not working together on anything open: IT × HR" in rendered
+        # An overdue commitment between them stalls the pair (health.assess); a new initiative is active.
+        assert ":warning: *Marketing × IT*: stalled · 1 joint initiative · 4 open commitments (1 overdue)" in rendered
+        assert "*Marketing × HR*: 1 joint initiative" in rendered and ":warning: *Marketing × HR*" not in rendered
+        assert rendered.index("Marketing × IT") < rendered.index("Marketing × HR")
+        assert "No joint initiative yet: IT × HR" in rendered
     # The sponsor sees the initiative they sponsor.
     assert f"*#{hr_only.id}*" in text_of(hub.emulator.home("U0CEO"))
 
@@ -153,4 +155,4 @@ def test_a_crowded_home_stays_within_block_kit_limits(home_hub):
     assert "*Owed to IT* (300)" in rendered
     staff = open_home(hub, "U0CDO")
     check_limits(staff)
-    assert "*Marketing × IT*: 200 joint initiatives · 150 open commitments" in text_of(staff)
+    assert "*Marketing × IT*: stalled · 200 joint initiatives · 150 open commitments (80 overdue)" in text_of(staff)

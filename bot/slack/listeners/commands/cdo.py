@@ -47,6 +47,7 @@ def _subcommands() -> dict[str, Subcommand]:
         "list": ("list [mine|stalled|<function>]", "open initiatives: all, yours, with a stalled pair, or one function's", follow.handle_list),
         "status": ("status <id>", "one initiative: its routes, pairs and commitments", follow.handle_status),
         "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
+        "pairs": ("pairs", "which pairs of functions work together, and which never meet", follow.handle_pairs),
         "help": ("help", "this message", handle_help),
     }
 

@@ -52,3 +52,18 @@ def handle_status(call: CommandCall) -> None:
     link = call.hub.gateway.permalink(initiative.hub_channel, initiative.hub_ts) if initiative.hub_ts else None
     text, blocks = messages.status(initiative, settings, link)
     call.respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def handle_pairs(call: CommandCall) -> None:
+    """Which pairs of functions work together, and which never meet."""
+    from bot.core import digest
+    from bot.slack.nudging import pairs_blocks
+
+    settings = call.hub.settings
+    with call.hub.sessions() as session:
+        rows = digest.pair_rows(session, settings, call.hub.clock.now())
+    never_met = [digest.first_step(settings, row.functions) for row in rows if row.state == digest.NEVER_MET]
+    blocks = pairs_blocks(rows, never_met, settings)
+    blocks.append(bk.context("Every pair, with dates: `cdo-hub report pairs`."))
+    met = sum(1 for row in rows if row.state != digest.NEVER_MET)
+    call.ack(text=f"{met} of {len(rows)} pairs of functions work together", blocks=blocks, response_type="ephemeral")
