@@ -13,11 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+from bot.clock import FixedClock, SystemClock
 from bot.core import initiatives
 from bot.sandbox import forms
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack.ids import Action, View
+from bot.slack.nudging import run_sweep
 
 TITLE = "One customer view across our three ERP instances"
 PEOPLE = {
@@ -153,6 +155,26 @@ class Story:
         self.expect(len(announced) == 1, f"the change was announced {len(announced)} times")
         self.say(f"Announced once in the hub thread: {announced[0]}")
 
+    def nudges(self) -> None:
+        self.step("Then nobody writes for three weeks. The scheduler's sweep runs every three hours, day and night")
+        clock = self.hub.runtime.clock
+        assert isinstance(clock, FixedClock)
+        zone = self.hub.settings.tz
+        start = moment = clock.now()
+        sent = []
+        while moment < start + timedelta(days=21) and not any(line.delivery.level == 2 for line in sent):
+            moment += timedelta(hours=3)
+            clock.set(moment)
+            sent += [line for line in run_sweep(self.hub.runtime).lines if line.status == "sent"]
+        levels = [line.delivery.level for line in sent]
+        self.expect(levels == [1, 2], f"expected one pair nudge then one executive nudge, got levels {levels}")
+        for line in sent:
+            local = line.at.astimezone(zone) if line.at else moment.astimezone(zone)
+            who = ", ".join(PEOPLE.get(user, user) for user in line.delivery.recipients)
+            what = "pair nudge in the hub thread" if line.delivery.level == 1 else "executive nudge by DM"
+            self.say(f"  {local:%A %d %B %H:%M} ({zone.key}): {what} to {who}")
+        self.say("No nudge at night or on a weekend, and none twice.")
+
     def _hub_ts(self) -> str:
         with self.hub.runtime.sessions() as session:
             initiative = initiatives.get(session, self.initiative_id)
@@ -175,13 +197,16 @@ def run(database_url: str | None = None, say: Callable[[str], None] = print) -> 
     with tempfile.TemporaryDirectory(prefix="cdo-hub-demo-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'demo.db'}"
         say(f"CDO Hub demo — local workspace emulator, database {url.split('///')[0]}///…")
-        with Emulator() as emulator, LocalHub(demo_settings(url), emulator) as hub:
+        # The demo's own clock: the story's three weeks pass in a few seconds.
+        clock = FixedClock(SystemClock().now())
+        with Emulator() as emulator, LocalHub(demo_settings(url), emulator, clock=clock) as hub:
             story = Story(hub, say)
             try:
                 story.propose()
                 story.discuss()
                 story.commit()
                 story.close()
+                story.nudges()
                 story.audit()
             except DemoFailed as failure:
                 say(f"\nDEMO FAILED: {failure}")
