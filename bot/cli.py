@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
 
 from sqlalchemy.engine import make_url

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.core import initiatives
 from bot.core.digest import pairs_report
-from bot.models import Commitment, Initiative, Nudge
+from bot.models import Commitment, Nudge
 
 Report = Callable[[Session, Settings, datetime], list[dict[str, Any]]]
 

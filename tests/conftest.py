@@ -7,23 +7,26 @@ Postgres tests skip with a reason when no server answers, unless CDO_HUB_REQUIRE
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.db import upgrade
 
+if TYPE_CHECKING:
+    from bot.sandbox.emulator import Emulator
+    from bot.sandbox.harness import LocalHub
+
 POSTGRES_SERVER = os.environ.get("CDO_HUB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("CDO_HUB_REQUIRE_POSTGRES") == "1"
 
 
 def _postgres_problem() -> str | None:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("psycopg") is None:
         return "psycopg is not installed (pip install -e '.[postgres]')"
     try:
         engine = create_engine(POSTGRES_SERVER, connect_args={"connect_timeout": 3})
@@ -94,3 +97,17 @@ def hub(migrated_url: str, emulator) -> Iterator["LocalHub"]:
     with LocalHub(demo_settings(migrated_url), emulator, migrate=False) as running:
         yield running
         assert not running.listener_errors, f"listener errors: {running.listener_errors!r}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request, emulator):
+    """A hub whose time the test sets (tests/nudge_world.py). Claims, locks and rounds run on
+    each database; rules of time and content on SQLite alone (`sqlite_only`), to keep the
+    suite quick."""
+    from tests.nudge_world import World
+
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade(url)
+    running = World(url, emulator)
+    yield running
+    running.close()

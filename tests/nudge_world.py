@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
@@ -26,6 +27,8 @@ from bot.slack.delivery import deliver
 from bot.slack.nudging import SweepReport, run_digest, run_sweep
 
 PARIS = ZoneInfo("Europe/Paris")
+# Rules of time and content need one database; the `world` fixture (conftest) gives both.
+sqlite_only = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 
 
 def paris(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:

@@ -6,26 +6,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-import pytest
 
 from bot.core import initiatives
-from bot.db import transaction, upgrade
+from bot.db import transaction
 from bot.models import Commitment, Initiative
 from bot.reports import REPORTS, render
 from bot.sandbox.emulator import block_problems
-from tests.nudge_world import World, paris
+from tests.nudge_world import World, paris, sqlite_only
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def world(request, emulator):
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade(url)
-    running = World(url, emulator)
-    yield running
-    running.close()
-
-
-sqlite_only = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 
 
 def add_commitment(world: World, initiative_id: int, *, status: str, due: date, ends=("it", "marketing"), what="API spec") -> None:

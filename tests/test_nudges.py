@@ -13,21 +13,9 @@ from bot.core import nudges
 from bot.db import transaction, upgrade
 from bot.models import Nudge, Pair, SlackUser
 from bot.slack import nudging
-from tests.nudge_world import World, paris, sent
+from tests.nudge_world import World, paris, sent, sqlite_only
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def world(request, emulator):
-    """Claims, locks and rounds run on each database; rules of time and content on SQLite
-    alone (`sqlite_only`), to keep the suite quick."""
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade(url)
-    running = World(url, emulator)
-    yield running
-    running.close()
-
-
-sqlite_only = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 
 
 @sqlite_only

@@ -181,5 +181,5 @@ def test_initiative_status_from_the_card_menu(hub):
     assert len(said) == 1
     assert hub.emulator.errors() == []
     # A done initiative takes no new commitments.
-    response = hub.command(f"commit {initiative.id}", user_id="U0CIO")
+    hub.command(f"commit {initiative.id}", user_id="U0CIO")
     assert "done" in hub.emulator.responses[-1].json["text"]

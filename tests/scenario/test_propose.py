@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Initiative, InitiativeFunction, Pair
+from bot.models import Initiative, Pair
 from bot.slack.ids import View
 from bot.sandbox import forms
 
