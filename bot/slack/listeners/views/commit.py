@@ -28,19 +28,22 @@ def handle_commit_submission(ack: Ack, body: dict, view: dict, context: BoltCont
         what=state.text(Block.WHAT),
         due=state.date(Block.DUE),
     )
-    today = local_today(hub, user)
+    with hub.sessions() as session:
+        initiative = initiatives.get(session, meta.initiative)
+    if initiative is None:
+        ack(response_action="errors", errors={Block.WHAT.value: "This initiative no longer exists."})
+        return
+    refusal = commitments.validate(draft, initiative, local_today(hub, user))
+    if refusal:
+        ack(response_action="errors", errors={Block(name).value: text for name, text in refusal.problems.items()})
+        return
+    ack()
+    # Channel members decide the committer's functions: looked up after the ack, as it may be slow.
     actor_functions = functions_of(hub, user)
     with transaction(hub.sessions) as session:
         initiative = initiatives.get(session, meta.initiative)
-        if initiative is None:
-            ack(response_action="errors", errors={Block.WHAT.value: "This initiative no longer exists."})
-            return
-        refusal = commitments.validate(draft, initiative, today)
-        if refusal:
-            ack(response_action="errors", errors={Block(name).value: text for name, text in refusal.problems.items()})
-            return
+        assert initiative is not None
         commitment_id = commitments.create(session, draft, initiative, actor_functions, hub.clock.now()).id
-    ack()
     post_commitment(hub, commitment_id)
 
 
@@ -52,24 +55,26 @@ def handle_change_submission(ack: Ack, body: dict, view: dict, context: BoltCont
     state = State(view)
     new_due = state.date(Block.DUE) if action == "slip" else None
     reason = state.text(Block.REASON)
-    actor_functions = functions_of(hub, user)
     today = local_today(hub, user)
-    with transaction(hub.sessions) as session:
+    with hub.sessions() as session:
         commitment = session.get(Commitment, meta.commitment)
         if commitment is None:
-            ack(response_action="errors", errors={Block.REASON.value: "This commitment no longer exists."})
-            return
-        if not permissions.may_change_commitment(user, commitment, commitment.initiative, hub.settings):
-            ack(response_action="errors", errors={Block.REASON.value: "Only the owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."})
-            return
-        refusal = commitments.validate_change(action, commitment, today, new_due=new_due, reason=reason)
-        if refusal:
-            ack(response_action="errors", errors={Block(name).value: text for name, text in refusal.problems.items()})
-            return
-        seen = date.fromisoformat(meta.seen_due) if meta.seen_due else None
+            problems = {"reason": "This commitment no longer exists."}
+        elif not permissions.may_change_commitment(user, commitment, commitment.initiative, hub.settings):
+            problems = {"reason": "Only the owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."}
+        else:
+            problems = commitments.validate_change(action, commitment, today, new_due=new_due, reason=reason).problems
+    if problems:
+        ack(response_action="errors", errors={Block(name).value: text for name, text in problems.items()})
+        return
+    ack()
+    actor_functions = functions_of(hub, user)
+    seen = date.fromisoformat(meta.seen_due) if meta.seen_due else None
+    with transaction(hub.sessions) as session:
+        commitment = session.get(Commitment, meta.commitment)
+        assert commitment is not None
         change = commitments.change(
             session, commitment, commitment.initiative, action, user, actor_functions, hub.clock.now(), seen_due=seen, new_due=new_due, reason=reason
         )
-    ack()
     if change is not None:
         show_change(hub, meta.commitment, change)
