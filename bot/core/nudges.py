@@ -517,6 +517,19 @@ def again(session: Session, settings: Settings, pair_id: int, round_: int, user_
     return Answer(Outcome.DONE, pair.initiative_id, pair.functions)
 
 
+def people_to_know(session: Session, settings: Settings, now: datetime) -> set[str]:
+    """Everyone a sweep as of `now` may address, so their time zones can be read first."""
+    people = {*settings.hub.executives, *settings.hub.staff}
+    people |= {lead for function in settings.functions.values() for lead in function.leads}
+    people |= set(
+        session.scalars(
+            select(Initiative.sponsor).join(Pair, Pair.initiative_id == Initiative.id).where(Pair.next_check_at <= now, Initiative.sponsor.is_not(None)).distinct()
+        )
+    )
+    people |= set(session.scalars(select(Nudge.channel).where(Nudge.status == CLAIMED, Nudge.kind != PAIR).distinct()))
+    return {person for person in people if person}
+
+
 def delivery_of(nudge: Nudge) -> Delivery:
     """A stored nudge seen as a delivery (for reports of what a sweep did)."""
     payload = nudge.payload or {}

@@ -30,7 +30,7 @@ from bot.core.calendar import WorkWeek
 from bot.core.digest import Digest
 from bot.core.nudges import Delivery, PairView
 from bot.db import transaction
-from bot.models import Initiative, Nudge, Pair, SlackUser
+from bot.models import Nudge, SlackUser
 from bot.runtime import Runtime
 from bot.slack import blocks as bk
 from bot.slack.gateway import ErrorKind, InstallBroken
@@ -107,18 +107,6 @@ class ZoneBook:
         return self._entry(user_id)[1]
 
 
-def _people_to_know(session: Session, settings: Settings, now: datetime) -> set[str]:
-    people = {*settings.hub.executives, *settings.hub.staff}
-    people |= {lead for function in settings.functions.values() for lead in function.leads}
-    people |= set(
-        session.scalars(
-            select(Initiative.sponsor).join(Pair, Pair.initiative_id == Initiative.id).where(Pair.next_check_at <= now, Initiative.sponsor.is_not(None)).distinct()
-        )
-    )
-    people |= set(session.scalars(select(Nudge.channel).where(Nudge.status == nudges.CLAIMED, Nudge.kind != nudges.PAIR).distinct()))
-    return {person for person in people if person}
-
-
 # --- what a sweep did --------------------------------------------------------------------------
 
 
@@ -182,7 +170,7 @@ def run_sweep(hub: Runtime, *, dry_run: bool = False, pair_ids: Sequence[int] | 
     people = ZoneBook(hub, now, store=not dry_run)
     try:
         with hub.sessions() as session:
-            people.warm(_people_to_know(session, hub.settings, now))
+            people.warm(nudges.people_to_know(session, hub.settings, now))
         after = None
         while True:
             with _unit(hub, dry_run) as session:
