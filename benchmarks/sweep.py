@@ -28,7 +28,7 @@ from bot.models import Initiative, InitiativeFunction, Pair  # noqa: E402
 from bot.runtime import build_runtime  # noqa: E402
 from bot.sandbox.emulator import Emulator  # noqa: E402
 from bot.sandbox.harness import demo_settings  # noqa: E402
-from bot.slack.nudging import run_sweep  # noqa: E402
+from bot.app.sweep import run_sweep  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 16, 10, 0, tzinfo=PARIS)  # a Monday, in working hours

@@ -5,26 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load
-from bot.slack.gateway import InstallBroken
-
-EXIT_CONFIG = 2
-EXIT_FAILURE = 1
+from bot.app.port import InstallBroken
+from bot.errors import EXIT_CONFIG, EXIT_FAILURE, CliError
 
 log = logging.getLogger("bot")
-
-
-class CliError(Exception):
-    """A failure to report as one line, with its exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -40,14 +30,19 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from bot.checks import check_workspace
+    from bot.app.checks import check_workspace
+    from bot.runtime import build_runtime
 
     settings = _settings(args)
     print(f"{settings.source}: ok ({len(settings.functions)} functions: {', '.join(settings.functions)})")
     if not settings.slack.bot_token:
         print("no bot token (SLACK_BOT_TOKEN): channels and users were not checked against Slack")
         return 0
-    problems = check_workspace(settings)
+    hub = build_runtime(settings, max_retries=2)
+    try:
+        problems = check_workspace(hub)
+    finally:
+        hub.close()
     for problem in problems:
         print(f"problem: {problem}")
     if problems:
@@ -84,9 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.reports import REPORTS, render
 
     settings = _settings(args)
-    report = REPORTS.get(args.subject)
-    if report is None:
-        return not_available(f"report {args.subject}")(args)
+    report = REPORTS[args.subject]
     engine = open_database(settings)
     try:
         with make_sessionmaker(engine)() as session:
@@ -148,7 +141,7 @@ def _finish(report, summary: str, *, json_output: bool = False) -> int:
 
 
 def cmd_nudge(args: argparse.Namespace) -> int:
-    from bot.slack.nudging import run_sweep
+    from bot.app.sweep import run_sweep
 
     hub = _batch_runtime(args)
     try:
@@ -162,7 +155,7 @@ def cmd_nudge(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from bot.core.digest import iso_week
-    from bot.slack.nudging import run_digest
+    from bot.app.digest import run_digest
 
     hub = _batch_runtime(args)
     try:
@@ -180,14 +173,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)  # the story speaks for itself
     return run(args.database)
-
-
-def not_available(name: str) -> Callable[[argparse.Namespace], int]:
-    def command(_args: argparse.Namespace) -> int:
-        print(f"cdo-hub {name} is not available yet in this version.", file=sys.stderr)
-        return EXIT_FAILURE
-
-    return command
 
 
 # --- plumbing ------------------------------------------------------------------------------

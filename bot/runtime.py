@@ -1,42 +1,29 @@
-"""What a running hub holds: settings, database, Slack gateway and clock, built in one place
-so that `serve`, the CLI commands, the demo and the tests assemble the same thing."""
+"""The composition root: settings, database, the Slack port (gateway, directory, renderer)
+and the clock, assembled in one place so that `serve`, the CLI commands, the demo and the
+tests run the same hub. Nothing imports this module but the entry points."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
+from bot.app.hub import Hub
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
 from bot.slack.directory import Directory
 from bot.slack.gateway import Gateway, make_client
+from bot.slack.render import BlockKit
+
+Runtime = Hub  # what the entry points call the assembled hub
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    gateway: Gateway
-    directory: Directory
-    clock: Clock = field(default_factory=SystemClock)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries: int = 5) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries: int = 5) -> Hub:
     engine = make_engine(settings.database_url)
-    client = make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries)
-    gateway = Gateway(client)
-    return Runtime(
+    gateway = Gateway(make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries))
+    return Hub(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         gateway=gateway,
         directory=Directory(gateway),
+        render=BlockKit(),
         clock=clock or SystemClock(),
     )

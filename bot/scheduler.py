@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.runtime import Runtime
+from bot.app.hub import Hub as Runtime
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,14 @@ def _current() -> Runtime:
 
 
 def sweep_job() -> None:
-    from bot.slack.nudging import run_sweep
+    from bot.app.sweep import run_sweep
 
     report = run_sweep(_current())
     log.info("nudge sweep: %d pairs checked, %d sent, %d deferred, %d failed", report.checked, report.count("sent"), report.count("deferred"), report.count("failed"))
 
 
 def digest_job() -> None:
-    from bot.slack.nudging import run_digest
+    from bot.app.digest import run_digest
 
     report = run_digest(_current())
     log.info("weekly digest: %d sent, %d deferred to working hours", report.count("sent"), report.count("deferred"))

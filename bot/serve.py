@@ -6,10 +6,11 @@ import logging
 
 from sqlalchemy import Engine
 
-from bot.cli import EXIT_CONFIG, CliError
+from bot.errors import EXIT_CONFIG, CliError
 from bot.config import Settings
 from bot.db import schema_status, upgrade
-from bot.runtime import Runtime, build_runtime
+from bot.app.hub import Hub
+from bot.runtime import build_runtime
 from bot.scheduler import start as start_scheduler
 from bot.scheduler import stop as stop_scheduler
 from bot.slack.app import create_app
@@ -62,7 +63,7 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     return 0
 
 
-def run_http(app, hub: Runtime, *, host: str, port: int) -> None:
+def run_http(app, hub: Hub, *, host: str, port: int) -> None:
     import uvicorn
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)

@@ -23,8 +23,9 @@ from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import demo_settings
 from bot.sandbox.workspace import Message
-from bot.slack.delivery import deliver
-from bot.slack.nudging import SweepReport, run_digest, run_sweep
+from bot.app.propose import deliver
+from bot.app.digest import run_digest
+from bot.app.sweep import SweepReport, run_sweep
 
 PARIS = ZoneInfo("Europe/Paris")
 # Rules of time and content need one database; the `world` fixture (conftest) gives both.

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.core import nudges
 from bot.db import transaction, upgrade
 from bot.models import Nudge, Pair, SlackUser
-from bot.slack import nudging
+from bot.app.people import ZoneBook
 from tests.nudge_world import World, paris, sent, sqlite_only
 
 
@@ -228,7 +228,7 @@ def test_a_crash_between_claim_and_send_is_completed_once(world):
     second = world.propose(paris(2, 10), title="Died while posting")
     world.clock.set(paris(9, 10))
     # Process 1 claims both and dies before sending anything.
-    people = nudging.ZoneBook(world.hub, world.clock.now())
+    people = ZoneBook(world.hub, world.clock.now())
     with transaction(world.hub.sessions) as session:
         batch = nudges.plan_batch(session, world.hub.settings, world.clock.now(), people)
         assert len(nudges.claim(session, batch.deliveries, world.clock.now())) == 2
@@ -297,7 +297,7 @@ def test_a_broken_install_stops_the_sweep_and_keeps_the_claims(world):
     world.emulator.revoke_token()
     report = world.sweep(paris(9, 10))
     assert report.install_error == "token_revoked"
-    assert not world.hub.gateway.healthy
+    assert world.hub.gateway.install_error is not None
     assert sent(report) == [] and world.pair_nudges(initiative) == []
     assert [row.status for row in world.nudge_rows()] == ["claimed"]
     world.emulator.restore_token()

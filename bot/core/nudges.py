@@ -1,6 +1,6 @@
 """The nudge sweep: which pairs are due, what each deserves, and the claims that make every
 nudge go out exactly once. Nothing here talks to Slack: the sweep returns deliveries, and the
-sender (bot/slack/nudging.py) posts them and reports back with `mark_sent` and friends.
+sender (bot/app/sweep.py) posts them and reports back with `mark_sent` and friends.
 
 Exactly once:
 - A sweep reads only pairs whose `next_check_at` has come (an index), in batches, locking them
@@ -25,7 +25,6 @@ from typing import Any, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
@@ -33,6 +32,7 @@ from bot.core import activity, health, permissions
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
 from bot.core.initiatives import OPEN_STATUSES
+from bot.db import insert_for
 from bot.models import Activity, Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
@@ -275,16 +275,12 @@ def _payload(pair: Pair, assessed: Health) -> dict[str, Any]:
 # --- claims and the outbox -----------------------------------------------------------------
 
 
-def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def claim(session: Session, deliveries: Iterable[Delivery], now: datetime) -> list[Delivery]:
     """Record each delivery under its key; those another sweep claimed first are left out."""
     claimed = []
     for delivery in deliveries:
         statement = (
-            _insert(session)(Nudge)
+            insert_for(session)(Nudge)
             .values(
                 key=delivery.key,
                 kind=delivery.kind,

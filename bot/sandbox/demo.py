@@ -19,7 +19,7 @@ from bot.sandbox import forms
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack.ids import Action, View
-from bot.slack.nudging import run_sweep
+from bot.app.sweep import run_sweep
 
 TITLE = "One customer view across our three ERP instances"
 PEOPLE = {

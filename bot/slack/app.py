@@ -7,11 +7,11 @@ from concurrent.futures import Executor
 
 from slack_bolt import App, BoltContext
 
-from bot.runtime import Runtime
+from bot.app.hub import Hub
 from bot.slack.listeners import register_listeners
 
 
-def create_app(hub: Runtime, *, listener_executor: Executor | None = None) -> App:
+def create_app(hub: Hub, *, listener_executor: Executor | None = None) -> App:
     settings = hub.settings
     app = App(
         client=hub.gateway.client,

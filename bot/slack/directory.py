@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from bot.app.port import UserInfo
 from bot.config import CHANNEL_ID
 from bot.slack.gateway import Gateway
 
 CACHE_SECONDS = 600.0
 
 
-@dataclass(frozen=True)
-class UserInfo:
-    id: str
-    name: str
-    tz: str | None
-    is_bot: bool
-    deleted: bool
-
-
 class Directory:
+    """The Slack port's directory side (`bot.app.port.DirectoryPort`), cached."""
+
     def __init__(self, gateway: Gateway, *, ttl: float = CACHE_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.gateway = gateway
         self.ttl = ttl

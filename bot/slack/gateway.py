@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,6 +21,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+from bot.app.port import ErrorKind, InstallBroken, Result
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,6 @@ INSTALL_ERRORS = frozenset(
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
-class ErrorKind(str, Enum):
-    TARGET = "target"
-    INSTALL = "install"
-    TRANSIENT = "transient"
-    OTHER = "other"
-
-
 def classify(error: str) -> ErrorKind:
     if error in TARGET_ERRORS:
         return ErrorKind.TARGET
@@ -63,22 +56,6 @@ def classify(error: str) -> ErrorKind:
     if error in TRANSIENT_ERRORS or error.startswith("http_5"):
         return ErrorKind.TRANSIENT
     return ErrorKind.OTHER
-
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of one call: `data` when ok, else `error` and its kind."""
-
-    ok: bool
-    data: dict[str, Any]
-    error: str | None = None
-    kind: ErrorKind | None = None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
 
 
 def make_client(token: str | None, base_url: str | None = None, *, max_retries: int = 5) -> WebClient:
@@ -95,19 +72,13 @@ def make_client(token: str | None, base_url: str | None = None, *, max_retries: 
     return client
 
 
-class InstallBroken(RuntimeError):
-    """The token no longer works: stop sending until an operator fixes it."""
-
-
 class Gateway:
+    """The Slack port's Web API side (`bot.app.port.SlackPort`)."""
+
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._lock = threading.Lock()
         self.install_error: str | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.install_error is None
 
     def call(self, method: str, **params: Any) -> Result:
         """Call a Web API method; never raises for Slack errors, except a broken install."""
@@ -142,9 +113,6 @@ class Gateway:
 
     def update_message(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> Result:
         return self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
-
-    def post_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict] | None = None) -> Result:
-        return self.call("chat.postEphemeral", channel=channel, user=user, text=text, blocks=blocks)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         result = self.call("chat.getPermalink", channel=channel, message_ts=ts)

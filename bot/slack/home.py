@@ -1,15 +1,11 @@
-"""The App Home tab: a pure builder of the view from `core.home.HomeData`, and
-`publish_home(hub, user_id)`, which reads a person's data and publishes their tab.
-
-Call `publish_home` after anything that changes what someone's tab shows (a commitment
-made or changed, an initiative's status). The tab stays within Block Kit's 100 blocks and
+"""The App Home tab: a pure builder of the view from `core.home.HomeData` (published by
+`bot.app.home`). The tab stays within Block Kit's 100 blocks and
 3000 characters a section however much there is: every list shows its first items and says
 how many more there are.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any, Iterable
 
@@ -19,13 +15,8 @@ from bot.core import home as core_home
 from bot.core.digest import NEVER_MET, PairRow
 from bot.core.home import CommitmentItem, HomeData, InitiativeItem
 from bot.core.listing import Listed
-from bot.runtime import Runtime
 from bot.slack import blocks as bk
-from bot.slack import people
-from bot.slack.gateway import InstallBroken
 from bot.slack.messages import STATUS_EMOJI
-
-log = logging.getLogger(__name__)
 
 MATRIX_PAIRS_SHOWN = 40
 LINE_LIMIT = 600  # one item's line; a section packs lines up to Block Kit's 3000
@@ -190,21 +181,3 @@ def fit_view(blocks: list[dict[str, Any]], command: str = "/cdo") -> list[dict[s
         return blocks
     left = len(blocks) - bk.VIEW_BLOCK_LIMIT + 1
     return blocks[: bk.VIEW_BLOCK_LIMIT - 1] + [bk.context(f"_{left} more not shown — `{command} list mine`_")]
-
-
-# --- reading and publishing ------------------------------------------------------------------
-
-
-def publish_home(hub: Runtime, user_id: str) -> None:
-    """Build `user_id`'s Home tab from the database and publish it; failures are logged."""
-    functions = people.functions_of(hub, user_id)
-    today = people.local_today(hub, user_id)
-    now = hub.clock.now()
-    with hub.sessions() as session:
-        data = core_home.gather(session, hub.settings, user_id, functions, today, now)
-    try:
-        published = hub.gateway.publish_home(user_id, home_view(data, hub.settings))
-    except InstallBroken:
-        return  # already logged by the gateway, and reported on /healthz
-    if not published.ok:
-        log.warning("the Home tab of %s could not be published: %s", user_id, published.error)

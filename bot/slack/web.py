@@ -11,12 +11,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.db import ping
-from bot.runtime import Runtime
+from bot.app.hub import Hub
 
 EVENTS_PATH = "/slack/events"
 
 
-def create_web_app(app: App, hub: Runtime) -> Starlette:
+def create_web_app(app: App, hub: Hub) -> Starlette:
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         # Bolt's dispatch blocks until the listener acks; keep it off the event loop.

@@ -14,7 +14,7 @@ from bot.core.initiatives import Proposal
 from bot.db import transaction
 from bot.models import Commitment
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.slack.home import publish_home
+from bot.app.home import publish_home
 from tests.scenario import steps
 
 # Noon in Paris on a Thursday; U0IT1 is in New York, where it is 07:00 the same day.

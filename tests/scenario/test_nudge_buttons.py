@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.db import upgrade
 from bot.models import Activity, Pair
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.slack.nudging import run_sweep
+from bot.app.sweep import run_sweep
 from tests.nudge_world import paris
 from tests.scenario import steps
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.harness import DEMO_CONFIG
-from bot.slack.nudging import SweepReport, run_sweep
+from bot.app.sweep import SweepReport, run_sweep
 from tests.nudge_world import World, paris
 
 PAIRS = 12

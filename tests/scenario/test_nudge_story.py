@@ -12,7 +12,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.slack.nudging import run_sweep
+from bot.app.sweep import run_sweep
 from tests.nudge_world import PARIS, paris
 from tests.scenario import steps
 

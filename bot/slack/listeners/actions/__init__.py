@@ -5,7 +5,7 @@ from bot.slack.listeners.actions.commitments import handle_blocked, handle_commi
 from bot.slack.listeners.actions.initiative_status import handle_initiative_status
 from bot.slack.listeners.actions.journey import handle_journey_changed
 from bot.slack.listeners.actions.links import acknowledge_link
-from bot.slack.listeners.actions import nudges as nudge_buttons
+from bot.slack.listeners.actions.nudges import handle_nudge_button
 
 
 def register(app: App) -> None:
@@ -16,7 +16,5 @@ def register(app: App) -> None:
     app.action(Action.COMMITMENT_SLIP.value)(handle_slip)
     app.action(Action.COMMITMENT_BLOCKED.value)(handle_blocked)
     app.action(Action.INITIATIVE_STATUS.value)(handle_initiative_status)
-    app.action(Action.NUDGE_ON_IT.value)(nudge_buttons.handle_on_it)
-    app.action(Action.NUDGE_SNOOZE.value)(nudge_buttons.handle_snooze)
-    app.action(Action.NUDGE_BLOCKED.value)(nudge_buttons.handle_blocked)
-    app.action(Action.NUDGE_AGAIN.value)(nudge_buttons.handle_again)
+    for choice in (Action.NUDGE_ON_IT, Action.NUDGE_SNOOZE, Action.NUDGE_BLOCKED, Action.NUDGE_AGAIN):
+        app.action(choice.value)(handle_nudge_button)

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from bot.core import routing
-from bot.runtime import Runtime
 from bot.slack import modals
+from bot.slack.forms import update_view
 from bot.slack.ids import Block, load
 from bot.slack.modals import ProposeMeta, State
 
+log = logging.getLogger(__name__)
 
-def handle_journey_changed(ack: Ack, body: dict, context: BoltContext) -> None:
+
+def handle_journey_changed(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
-    hub: Runtime = context["hub"]
+    settings = context["hub"].settings
     view = body["view"]
     state = State(view)
     meta = load(ProposeMeta, view.get("private_metadata"))
     journey = state.option(Block.JOURNEY)
     chosen = list(state.options(Block.FUNCTIONS))
-    for key in routing.suggest(hub.settings, routing.ProposalText(), journey) if journey else ():
+    for key in routing.suggest(settings, routing.ProposalText(), journey) if journey else ():
         if key not in chosen:
             chosen.append(key)
     new_view = modals.propose_modal(
-        hub.settings,
+        settings,
         title=state.text(Block.TITLE),
         problem=state.text(Block.PROBLEM),
         journey=journey,
@@ -32,4 +38,6 @@ def handle_journey_changed(ack: Ack, body: dict, context: BoltContext) -> None:
         obstacles=state.text(Block.OBSTACLES),
         meta=ProposeMeta(meta.channel, meta.message_ts, meta.functions_version + 1),
     )
-    hub.gateway.call("views.update", view_id=view["id"], hash=view.get("hash"), view=new_view)
+    error = update_view(client, view["id"], view.get("hash"), new_view)
+    if error:  # the person changed the form meanwhile (hash_conflict), or it was closed
+        log.info("the proposal form %s was not updated: %s", view["id"], error)

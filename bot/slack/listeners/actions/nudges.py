@@ -1,57 +1,37 @@
-"""The buttons of nudges: We're on it, Snooze a week, Blocked (the pair's message) and Nudge
-them again, Snooze (the executive's DM). Blocked and Nudge them again are followed by a sweep
-of that pair alone, so the executive or the pair hear at once (in working hours)."""
+"""The buttons of nudges (We're on it, Snooze a week, Blocked, Nudge them again): one listener
+for the four, since they differ only in what they ask of the pair."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.core import nudges
-from bot.db import transaction
-from bot.runtime import Runtime
+from bot.app import answers
+from bot.slack import answers as words
 from bot.slack.ids import Action, NudgeRef, load
-from bot.slack.nudging import answer_click, run_sweep
-from bot.slack.people import functions_of
+
+log = logging.getLogger(__name__)
 
 
-def _click(body: dict) -> tuple[str, NudgeRef]:
-    return body["user"]["id"], load(NudgeRef, body["actions"][0].get("value"))
-
-
-def handle_on_it(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+def handle_nudge_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
-    hub: Runtime = context["hub"]
-    user, ref = _click(body)
-    functions = functions_of(hub, user)
-    with transaction(hub.sessions) as session:
-        answer = nudges.on_it(session, hub.settings, ref.pair, ref.nudge, user, functions, hub.clock.now())
-    answer_click(hub, body, respond, Action.NUDGE_ON_IT, answer)
-
-
-def handle_snooze(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
-    ack()
-    hub: Runtime = context["hub"]
-    user, ref = _click(body)
-    with transaction(hub.sessions) as session:
-        answer = nudges.snooze(session, hub.settings, ref.pair, ref.round, user, hub.clock.now())
-    answer_click(hub, body, respond, Action.NUDGE_SNOOZE, answer)
-
-
-def handle_blocked(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
-    ack()
-    hub: Runtime = context["hub"]
-    user, ref = _click(body)
-    with transaction(hub.sessions) as session:
-        answer = nudges.blocked(session, hub.settings, ref.pair, ref.round, user, hub.clock.now())
-    followed = run_sweep(hub, pair_ids=[ref.pair]) if answer.outcome is nudges.Outcome.DONE else None
-    answer_click(hub, body, respond, Action.NUDGE_BLOCKED, answer, followed)
-
-
-def handle_again(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
-    ack()
-    hub: Runtime = context["hub"]
-    user, ref = _click(body)
-    with transaction(hub.sessions) as session:
-        answer = nudges.again(session, hub.settings, ref.pair, ref.round, user, hub.clock.now())
-    followed = run_sweep(hub, pair_ids=[ref.pair]) if answer.outcome is nudges.Outcome.DONE else None
-    answer_click(hub, body, respond, Action.NUDGE_AGAIN, answer, followed)
+    hub = context["hub"]
+    action = body["actions"][0]
+    user = body["user"]["id"]
+    ref = load(NudgeRef, action.get("value"))
+    clicked = answers.answer(hub, words.CHOICES[Action(action["action_id"])], user, ref.pair, ref.round, ref.nudge)
+    message = body.get("message") or {}
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or message.get("ts")
+    updated = words.updated_message(clicked, user, message, action.get("block_id"))
+    if updated is not None and channel and ts:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=message.get("text") or "Nudge", blocks=updated)
+        except (SlackApiError, SlackClientError, OSError) as failure:
+            log.warning("the nudge %s in %s could not be updated after a click: %s", ts, channel, failure)
+    respond(text=words.reply(clicked, hub.settings), response_type="ephemeral", replace_original=False)

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
 
-from bot.runtime import Runtime
 from bot.slack import blocks
+from bot.slack.listeners.commands import commit, follow, propose
+from bot.slack.listeners.commands.call import CommandCall
 
-
-@dataclass(frozen=True)
-class CommandCall:
-    ack: Ack
-    respond: Respond
-    hub: Runtime
-    body: dict
-    argument: str
-
-    @property
-    def user(self) -> str:
-        return self.body["user_id"]
+Handler = Callable[[CommandCall], None]
 
 
 def handle_help(call: CommandCall, unknown: str | None = None) -> None:
     settings = call.hub.settings
     names = [function.name for function in settings.functions.values()]
-    usages = [(usage, what) for usage, what, _handler in _subcommands().values()]
+    usages = [(usage, what) for usage, what, _handler in SUBCOMMANDS.values()]
     call.ack(
         text=blocks.help_text(settings.slack.command),
         blocks=blocks.help_blocks(settings.slack.command, usages, unknown=unknown, functions=names),
@@ -35,28 +26,22 @@ def handle_help(call: CommandCall, unknown: str | None = None) -> None:
     )
 
 
-Subcommand = tuple[str, str, Callable[[CommandCall], None]]
+# Each subcommand: its usage, what it does, and its handler (help lists exactly these).
+SUBCOMMANDS: dict[str, tuple[str, str, Handler]] = {
+    "propose": ("propose [title]", "propose a cross-functional initiative (opens a form)", propose.handle_propose),
+    "list": ("list [mine|stalled|<function>]", "open initiatives: all, yours, with a stalled pair, or one function's", follow.handle_list),
+    "status": ("status <id>", "one initiative: its routes, pairs and commitments", follow.handle_status),
+    "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
+    "pairs": ("pairs", "which pairs of functions work together, and which never meet", follow.handle_pairs),
+    "help": ("help", "this message", handle_help),
+}
 
 
-def _subcommands() -> dict[str, Subcommand]:
-    """Each subcommand: its usage, what it does, and its handler (help lists exactly these)."""
-    from bot.slack.listeners.commands import commit, follow, propose
-
-    return {
-        "propose": ("propose [title]", "propose a cross-functional initiative (opens a form)", propose.handle_propose),
-        "list": ("list [mine|stalled|<function>]", "open initiatives: all, yours, with a stalled pair, or one function's", follow.handle_list),
-        "status": ("status <id>", "one initiative: its routes, pairs and commitments", follow.handle_status),
-        "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
-        "pairs": ("pairs", "which pairs of functions work together, and which never meet", follow.handle_pairs),
-        "help": ("help", "this message", handle_help),
-    }
-
-
-def handle_cdo(ack: Ack, respond: Respond, body: dict, context: BoltContext) -> None:
-    text = (body.get("text") or "").strip()
+def handle_cdo(ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext) -> None:
+    text = str(body.get("text") or "").strip()
     word, _, argument = text.partition(" ")
-    call = CommandCall(ack, respond, context["hub"], body, argument.strip())
-    subcommand = _subcommands().get(word.lower())
+    call = CommandCall(ack, respond, client, context["hub"], body, argument.strip())
+    subcommand = SUBCOMMANDS.get(word.lower())
     if subcommand is None:
         handle_help(call, unknown=word or None)
         return

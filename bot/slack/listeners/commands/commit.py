@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.slack.commitments import open_commit_form
-from bot.slack.listeners.commands.cdo import CommandCall
-from bot.slack.listeners.commands.follow import parse_id
+from bot.app import commit
+from bot.slack.forms import open_view
+from bot.slack.listeners.commands.call import CommandCall, parse_id
 
 
 def handle_commit(call: CommandCall) -> None:
@@ -13,6 +13,8 @@ def handle_commit(call: CommandCall) -> None:
         call.ack(text=f"Which initiative? Try `{call.hub.settings.slack.command} commit 12`.", response_type="ephemeral")
         return
     call.ack()
-    problem = open_commit_form(call.hub, call.body["trigger_id"], call.user, initiative_id)
+    form = commit.commit_form(call.hub, call.user, initiative_id)
+    error = open_view(call.client, call.body["trigger_id"], form.view) if form.view else None
+    problem = form.problem or (f"The commitment form could not be opened ({error}). Please try again." if error else None)
     if problem:
         call.respond(text=problem, response_type="ephemeral")

@@ -3,12 +3,14 @@ executives and hub staff, the collaboration matrix."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import BoltContext
 
-from bot.slack.home import publish_home
+from bot.app.home import publish_home
 
 
-def handle_app_home_opened(event: dict, context: BoltContext) -> None:
+def handle_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
     if event.get("tab", "home") != "home" or not event.get("user"):
         return  # the Messages tab needs nothing
     publish_home(context["hub"], event["user"])

@@ -1,22 +1,28 @@
-"""The proposal modal is submitted: validate, store, close the modal, then route."""
+"""The proposal modal is submitted: check, store, close the modal, then route."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import Ack, BoltContext
 
-from bot.core import initiatives
-from bot.core.initiatives import Proposal, SponsorCheck
-from bot.db import transaction
-from bot.runtime import Runtime
-from bot.slack.delivery import deliver
+from bot.app import propose
+from bot.app.hub import Hub
+from bot.core.initiatives import Proposal
 from bot.slack.ids import Block, load
-from bot.slack.people import local_today
 from bot.slack.modals import ProposeMeta, State, functions_block
 
-FIELD_BLOCKS = {"title": Block.TITLE, "problem": Block.PROBLEM, "journey": Block.JOURNEY, "sponsor": Block.SPONSOR, "target_date": Block.TARGET_DATE, "obstacles": Block.OBSTACLES}
+FIELD_BLOCKS = {
+    "title": Block.TITLE,
+    "problem": Block.PROBLEM,
+    "journey": Block.JOURNEY,
+    "sponsor": Block.SPONSOR,
+    "target_date": Block.TARGET_DATE,
+    "obstacles": Block.OBSTACLES,
+}
 
 
-def read_proposal(view: dict, user: str) -> tuple[Proposal, ProposeMeta]:
+def read_proposal(view: dict[str, Any], user: str) -> tuple[Proposal, ProposeMeta]:
     state = State(view)
     meta = load(ProposeMeta, view.get("private_metadata"))
     proposal = Proposal(
@@ -33,20 +39,10 @@ def read_proposal(view: dict, user: str) -> tuple[Proposal, ProposeMeta]:
     return proposal, meta
 
 
-def sponsor_check(hub: Runtime, sponsor: str | None) -> SponsorCheck | None:
-    if not sponsor:
-        return None
-    info = hub.directory.user(sponsor)
-    if info is None:
-        return SponsorCheck(exists=False)
-    return SponsorCheck(is_bot=info.is_bot, deleted=info.deleted)
-
-
-def handle_propose_submission(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
-    hub: Runtime = context["hub"]
-    user = body["user"]["id"]
-    proposal, meta = read_proposal(view, user)
-    refusal = initiatives.validate(proposal, hub.settings, local_today(hub, user), sponsor_check(hub, proposal.sponsor))
+def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    hub: Hub = context["hub"]
+    proposal, meta = read_proposal(view, body["user"]["id"])
+    refusal = propose.check(hub, proposal)
     if refusal:
         errors = {
             (functions_block(meta.functions_version) if name == "functions" else FIELD_BLOCKS[name].value): message
@@ -54,11 +50,7 @@ def handle_propose_submission(ack: Ack, body: dict, view: dict, context: BoltCon
         }
         ack(response_action="errors", errors=errors)
         return
-    with transaction(hub.sessions) as session:
-        initiative_id = initiatives.create(session, proposal, hub.settings, hub.clock.now()).id
+    initiative_id = propose.store(hub, proposal)
     ack()
-    if meta.channel and meta.message_ts:
-        link = hub.gateway.permalink(meta.channel, meta.message_ts)
-        with transaction(hub.sessions) as session:
-            initiatives.set_source_link(session, initiative_id, link)
-    deliver(hub, initiative_id)
+    source = (meta.channel, meta.message_ts) if meta.channel and meta.message_ts else None
+    propose.route(hub, initiative_id, source=source)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.runtime import build_runtime
+from bot.app.hub import Hub
 
 
-def check_workspace(settings: Settings) -> list[str]:
-    hub = build_runtime(settings, max_retries=2)
+def check_workspace(hub: Hub) -> list[str]:
+    settings = hub.settings
     directory = hub.directory
     problems: list[str] = []
     channels = {"hub.channel": settings.hub.channel}
@@ -31,5 +30,4 @@ def check_workspace(settings: Settings) -> list[str]:
             problems.append(f"{key}: user {user} was not found in the workspace")
         elif info.deleted:
             problems.append(f"{key}: user {user} is deactivated")
-    hub.close()
     return problems

@@ -1,0 +1,64 @@
+"""The weekly digest: once a week to each executive and hub staff member, in their working hours.
+
+It goes through the sweep's outbox: each recipient's digest is claimed under
+`digest:{ISO week}:{user}`, so a second run, another replica or a restart sends it once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app.hub import Hub
+from bot.app.people import ZoneBook
+from bot.app.port import InstallBroken
+from bot.app.sweep import Line, SweepReport, deliver
+from bot.core import digest as digests
+from bot.core import nudges
+from bot.core.calendar import WorkWeek
+from bot.core.nudges import Delivery
+from bot.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
+    """This week's digest for each executive and hub staff member, once a week each.
+
+    Each DM waits for its recipient's working hours (a later sweep sends it then).
+    """
+    settings = hub.settings
+    now = hub.clock.now()
+    report = SweepReport(now, dry_run)
+    recipients = list(dict.fromkeys([*settings.hub.executives, *settings.hub.staff]))
+    people = ZoneBook(hub, now, store=not dry_run)
+    try:
+        people.warm(recipients)
+        with hub.sessions() as session:
+            digest = digests.build(session, settings, now)
+        text, blocks = hub.render.digest(digest, settings)
+        week = WorkWeek.of(settings.nudges)
+        planned = [
+            Delivery(
+                key=f"digest:{digest.week}:{user}",
+                kind=nudges.DIGEST,
+                level=0,
+                channel=user,
+                recipients=(user,),
+                not_before=week.next_working(now, people.zone(user)),
+                payload={"week": digest.week, "text": text, "blocks": blocks},
+            )
+            for user in recipients
+            if people.reachable(user)
+        ]
+        if dry_run:
+            report.lines += [Line("planned" if d.not_before <= now else "deferred", d, d.not_before) for d in planned]
+            return report
+        with transaction(hub.sessions) as session:
+            claimed = nudges.claim(session, planned, now)
+        report.lines += [Line("already", d) for d in planned if d not in claimed]
+        report.lines += [Line("deferred", d, d.not_before) for d in claimed if d.not_before > now]
+        deliver(hub, now, people, report, kinds=(nudges.DIGEST,))
+    except InstallBroken as error:
+        report.install_error = str(error)
+        log.error("the digest stopped: Slack refused the bot token (%s)", error)
+    return report

@@ -1,0 +1,125 @@
+"""Discuss: a reply in an initiative's thread is activity of the author's function(s), and a
+reply written in a function channel's thread is mirrored into the hub thread.
+
+What counts as activity:
+- a person's reply in the hub thread of an initiative, or in the thread of one of its routed
+  posts, counts once for each function of the author involved in the initiative (kind
+  "reply", at the reply's own time). Hub staff act for no function: their replies are
+  recorded for nobody, but are still mirrored;
+- replies sent to the channel too (`thread_broadcast`) and replies with files (`file_share`)
+  count like any reply;
+- top-level messages, and replies in threads that belong to no initiative, do not count;
+- bot messages never count and are never mirrored (the listener filters them out);
+- edits are not new activity and are not mirrored again; deletions do not remove activity.
+
+Each event is handled once: its `event_id` is claimed in the transaction that records the
+activity (`core.events.claim`), so a retry or a duplicate delivery is dropped, while a crash
+before the commit lets Slack's retry through. The mirror is posted after the commit; if it
+fails (hub channel gone), that is logged and the activity stays. A crash between the commit
+and the mirror loses that one mirror rather than risking two.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from bot.app.hub import Hub
+from bot.app.people import functions_of
+from bot.app.port import InstallBroken
+from bot.core import activity, events, initiatives
+from bot.db import transaction
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A person's reply in a thread, as the listener read it from the event."""
+
+    event_id: str
+    channel: str
+    thread_ts: str
+    ts: str
+    user: str
+    text: str = ""
+    files: int = 0
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Where a recorded reply is to be copied: the hub thread of its initiative."""
+
+    channel: str
+    thread_ts: str
+
+
+def reply(hub: Hub, event: Reply) -> None:
+    """Record the reply once, mirror it where it belongs, and now and then forget old claims."""
+    target = record_reply(hub, event)
+    if target is not None:
+        post_mirror(hub, event, target)
+    prune_now_and_then(hub)
+
+
+def record_reply(hub: Hub, event: Reply) -> Mirror | None:
+    """Record the reply once; returns where to mirror it, if anywhere."""
+    with hub.sessions() as session:
+        if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
+            return None  # a thread of something else: nothing to record, nothing to claim
+    functions = functions_of(hub, event.user)  # Slack calls stay outside the transaction
+    at = datetime.fromtimestamp(float(event.ts), timezone.utc)
+    try:
+        with transaction(hub.sessions) as session:
+            events.claim(session, event.event_id, hub.clock.now())
+            initiative = initiatives.by_thread(session, event.channel, event.thread_ts)
+            if initiative is None:
+                return None  # deleted meanwhile: the event is handled, with nothing to record
+            activity.record(session, initiative, event.user, functions, "reply", at, ref=f"{event.channel}:{event.ts}")
+            in_hub_thread = (event.channel, event.thread_ts) == (initiative.hub_channel, initiative.hub_ts)
+            if in_hub_thread or not initiative.hub_channel or not initiative.hub_ts or not hub.settings.hub.mirror_replies:
+                return None
+            return Mirror(initiative.hub_channel, initiative.hub_ts)
+    except events.AlreadyProcessed:
+        log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)
+        return None
+
+
+def post_mirror(hub: Hub, event: Reply, target: Mirror) -> None:
+    try:
+        info = hub.directory.user(event.user)
+        author = info.name if info else event.user
+        wants_link = hub.render.mirror_needs_permalink(author, event.channel, event.text, event.files)
+        link = hub.gateway.permalink(event.channel, event.ts) if wants_link else None
+        fallback, blocks = hub.render.mirror(author, event.channel, event.text, permalink=link, files=event.files)
+        posted = hub.gateway.post_message(target.channel, fallback, blocks, thread_ts=target.thread_ts)
+    except InstallBroken:
+        return  # logged by the gateway; the activity is recorded
+    if not posted.ok:
+        log.warning("the reply %s in %s could not be mirrored to %s: %s", event.ts, event.channel, target.channel, posted.error)
+
+
+_pruned: dict[str, datetime] = {}
+_prune_lock = threading.Lock()
+
+
+def prune_now_and_then(hub: Hub) -> None:
+    """Forget old event claims, at most once an hour per database and process."""
+    now = hub.clock.now()
+    key = hub.settings.database_url
+    with _prune_lock:
+        last = _pruned.get(key)
+        if last is not None and now - last < PRUNE_EVERY:
+            return
+        _pruned[key] = now
+    try:
+        with transaction(hub.sessions) as session:
+            removed = events.prune(session, now)
+        if removed:
+            log.info("forgot %s handled events older than %s", removed, events.RETENTION)
+    except Exception:  # housekeeping must never cost a reply
+        log.exception("pruning processed events failed")

@@ -1,0 +1,108 @@
+"""Follow: the initiatives a person asks for (`/cdo list`, `/cdo status`, `/cdo pairs`), and
+an initiative's status changed from its card."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.app.hub import Hub
+from bot.config import FunctionConfig
+from bot.core import digest, initiatives, permissions
+from bot.db import transaction
+from bot.models import Initiative
+
+CHANNEL_MENTION = re.compile(r"^<#(?P<id>[a-z0-9]+)(?:\|(?P<name>[^>]*))?>$")
+
+
+@dataclass(frozen=True)
+class Listing:
+    heading: str
+    initiatives: list[Initiative]
+
+
+def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
+    """A function by key, name or channel (`#marketing`, `marketing`, or its channel ID)."""
+    wanted = argument.strip().lower()
+    escaped = CHANNEL_MENTION.match(wanted)  # Slack sends a typed #channel as <#C123|name>
+    if escaped:
+        wanted = escaped.group("name") or escaped.group("id")
+    for function in hub.settings.functions.values():
+        channel = function.channel.lower()
+        if wanted in (function.key, function.name.lower(), channel, channel.lstrip("#"), "#" + channel.lstrip("#")):
+            return function
+        if escaped and escaped.group("id") == channel:
+            return function
+    return None
+
+
+def listing(hub: Hub, user: str, argument: str) -> Listing | None:
+    """`mine`, `stalled`, a function, or everything open; None when the argument means nothing."""
+    wanted = argument.strip().lower()
+    function = find_function(hub, argument) if wanted else None
+    with hub.sessions() as session:
+        if not wanted:
+            return Listing("Open initiatives", initiatives.listing(session))
+        if wanted == "mine":
+            return Listing("Your open initiatives", initiatives.listing(session, mine=user))
+        if wanted == "stalled":
+            return Listing("Initiatives with a stalled pair", initiatives.listing(session, stalled=True))
+        if function is not None:
+            return Listing(f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key))
+    return None
+
+
+def initiative(hub: Hub, initiative_id: int) -> Initiative | None:
+    with hub.sessions() as session:
+        return initiatives.get(session, initiative_id)
+
+
+def thread_link(hub: Hub, initiative: Initiative) -> str | None:
+    """The link to the initiative's hub thread (a Web API call: after the ack)."""
+    if not (initiative.hub_channel and initiative.hub_ts):
+        return None
+    return hub.gateway.permalink(initiative.hub_channel, initiative.hub_ts)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    rows: tuple[digest.PairRow, ...]
+    never_met: list[digest.FirstStep]
+
+    @property
+    def met(self) -> int:
+        return sum(1 for row in self.rows if row.state != digest.NEVER_MET)
+
+
+def pairs(hub: Hub) -> Pairs:
+    with hub.sessions() as session:
+        rows = digest.pair_rows(session, hub.settings, hub.clock.now())
+    return Pairs(rows, [digest.first_step(hub.settings, row.functions) for row in rows if row.state == digest.NEVER_MET])
+
+
+class StatusOutcome(str, Enum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"  # a double click: it has that status already
+    REFUSED = "refused"
+    NOT_FOUND = "not_found"
+
+
+def set_status(hub: Hub, user: str, initiative_id: int, status: str) -> StatusOutcome:
+    """Change the status once; the card is updated and the change said in its thread."""
+    with transaction(hub.sessions) as session:
+        initiative = initiatives.get(session, initiative_id)
+        if initiative is None:
+            return StatusOutcome.NOT_FOUND
+        if not permissions.may_change_initiative(user, initiative, hub.settings):
+            return StatusOutcome.REFUSED
+        if not initiatives.set_status(session, initiative, status, hub.clock.now()):
+            return StatusOutcome.UNCHANGED
+    with hub.sessions() as session:
+        initiative = initiatives.get(session, initiative_id)
+        assert initiative is not None
+        if initiative.hub_channel and initiative.hub_ts:
+            text, blocks = hub.render.card(initiative, hub.settings)
+            hub.gateway.update_message(initiative.hub_channel, initiative.hub_ts, text, blocks)
+            hub.gateway.post_message(initiative.hub_channel, hub.render.status_changed(user, status), thread_ts=initiative.hub_ts)
+    return StatusOutcome.CHANGED

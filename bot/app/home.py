@@ -1,0 +1,36 @@
+"""The Home tab: read what a person's tab shows and publish it.
+
+Called when the tab is opened and after anything that changes what someone's tab shows (a
+commitment made or changed). Failures are logged: a tab is never worth failing a request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app.hub import Hub
+from bot.app.people import functions_of, local_today
+from bot.app.port import InstallBroken
+from bot.core import home
+
+log = logging.getLogger(__name__)
+
+
+def publish_home(hub: Hub, user_id: str) -> None:
+    functions = functions_of(hub, user_id)
+    today = local_today(hub, user_id)
+    now = hub.clock.now()
+    with hub.sessions() as session:
+        data = home.gather(session, hub.settings, user_id, functions, today, now)
+    try:
+        published = hub.gateway.publish_home(user_id, hub.render.home(data, hub.settings))
+    except InstallBroken:
+        return  # already logged by the gateway, and reported on /healthz
+    if not published.ok:
+        log.warning("the Home tab of %s could not be published: %s", user_id, published.error)
+
+
+def refresh_homes(hub: Hub, *users: str) -> None:
+    """Republish the Home tab of each person a change concerns, once each."""
+    for user in dict.fromkeys(users):
+        publish_home(hub, user)

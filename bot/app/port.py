@@ -1,0 +1,129 @@
+"""The narrow port through which the use cases talk to Slack, and what it answers.
+
+`bot.slack` implements it (the gateway, the directory and the Block Kit renderer); the use
+cases only see these protocols, so they can be run against any implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.digest import Digest
+    from bot.core.home import HomeData
+    from bot.core.nudges import PairView
+    from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
+
+Blocks = list[dict[str, Any]]
+Rendered = tuple[str, Blocks]  # fallback text and blocks
+
+
+class ErrorKind(str, Enum):
+    TARGET = "target"  # a channel or user that cannot take it: tell a person, go on
+    INSTALL = "install"  # the token no longer works: stop sending
+    TRANSIENT = "transient"  # rate limits, server errors, timeouts: try again later
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one call: `data` when ok, else `error` and its kind."""
+
+    ok: bool
+    data: dict[str, Any]
+    error: str | None = None
+    kind: ErrorKind | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+class InstallBroken(RuntimeError):
+    """The token no longer works: stop sending until an operator fixes it."""
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    name: str
+    tz: str | None
+    is_bot: bool
+    deleted: bool
+
+
+class SlackPort(Protocol):
+    """The Web API calls the use cases make. None raises for a Slack error except
+    `InstallBroken`, raised when the token no longer works."""
+
+    install_error: str | None
+
+    def call(self, method: str, **params: Any) -> Result: ...
+
+    def post_message(self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None) -> Result: ...
+
+    def update_message(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> Result: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def join(self, channel: str) -> Result: ...
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> Result: ...
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> Result: ...
+
+
+class DirectoryPort(Protocol):
+    """Who and where, cached: channels by name or ID, their members, people."""
+
+    def channel(self, name_or_id: str) -> dict[str, Any] | None: ...
+
+    def members(self, name_or_id: str) -> frozenset[str]: ...
+
+    def user(self, user_id: str) -> UserInfo | None: ...
+
+    def forget_channel(self, name_or_id: str) -> None: ...
+
+
+class Renderer(Protocol):
+    """What the hub's messages and views look like (pure: no call to Slack)."""
+
+    def card(self, initiative: Initiative, settings: Settings) -> Rendered: ...
+
+    def routed_post(self, initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None) -> Rendered: ...
+
+    def confirmation(self, initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]) -> Rendered: ...
+
+    def route_failures(self, initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None) -> Rendered: ...
+
+    def status_changed(self, user: str, status: str) -> str: ...
+
+    def commitment(self, commitment: Commitment, settings: Settings) -> Rendered: ...
+
+    def announcement(self, change: CommitmentChange) -> str: ...
+
+    def commit_form(self, settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None) -> dict[str, Any]: ...
+
+    def change_form(self, action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]: ...
+
+    def mirror(self, author: str, channel_id: str, text: str, *, permalink: str | None = None, files: int = 0) -> Rendered: ...
+
+    def mirror_needs_permalink(self, author: str, channel_id: str, text: str, files: int = 0) -> bool: ...
+
+    def pair_nudge(self, view: PairView, settings: Settings, leads: Sequence[str]) -> Rendered: ...
+
+    def executive_nudge(self, views: Sequence[PairView], settings: Settings, zone: ZoneInfo, links: dict[int, str | None]) -> Rendered: ...
+
+    def digest(self, digest: Digest, settings: Settings) -> Rendered: ...
+
+
+    def home(self, data: HomeData, settings: Settings) -> dict[str, Any]: ...
+
+
+
