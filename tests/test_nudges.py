@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core import nudges
+from bot.core import nudge_answers, nudges
 from bot.db import transaction, upgrade
 from bot.models import Nudge, Pair, SlackUser
 from bot.app.people import ZoneBook
@@ -183,8 +183,8 @@ def test_snooze_skips_a_week_then_a_new_round_begins(world):
     world.sweep(paris(9, 10))
     pair = world.pair(initiative)
     with transaction(world.hub.sessions) as session:
-        answer = nudges.snooze(session, world.hub.settings, pair.id, 0, "U0CMO", paris(9, 11))
-    assert answer.outcome is nudges.Outcome.DONE
+        answer = nudge_answers.snooze(session, world.hub.settings, pair.id, 0, "U0CMO", paris(9, 11))
+    assert answer.outcome is nudge_answers.Outcome.DONE
     for day in (10, 12, 13, 16):
         assert sent(world.sweep(paris(day, 10))) == []
     assert world.pair(initiative).state == "snoozed"
@@ -201,7 +201,7 @@ def test_at_most_so_many_pair_nudges_a_week(sqlite_url, emulator, cap, expected)
         world.sweep(paris(9, 10))
         pair = world.pair(initiative)
         with transaction(world.hub.sessions) as session:
-            nudges.again(session, world.hub.settings, pair.id, 0, "U0CEO", paris(10, 11))
+            nudge_answers.again(session, world.hub.settings, pair.id, 0, "U0CEO", paris(10, 11))
         when = None
         moment = paris(10, 11)
         while moment <= paris(17, 10) and when is None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.app.hub import Hub
 from bot.app.people import functions_of, zone_of
 from bot.app.sweep import SweepReport, run_sweep
-from bot.core import nudges
+from bot.core import nudge_answers as nudges
 from bot.db import transaction
 
 

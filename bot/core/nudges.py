@@ -20,20 +20,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
-from bot.core import activity, health, permissions
+from bot.core import health
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
 from bot.core.initiatives import OPEN_STATUSES
 from bot.db import insert_for
-from bot.models import Activity, Initiative, Nudge, Pair
+from bot.models import Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ CAP_WINDOW = timedelta(days=7)
 # activity re-checks a pair at once.
 RECHECK = timedelta(days=7)
 MAX_ATTEMPTS = 5
-ON_IT = "nudge_on_it"  # Activity.kind
 
 
 class People(Protocol):
@@ -144,7 +142,7 @@ def _decide(session: Session, settings: Settings, now: datetime, people: People,
     assessed = health.assess(pair, initiative.commitments, now, settings)
     if not assessed.stalled:
         if pair.nudge_level:
-            _end_round(session, pair)
+            end_round(session, pair)
         pair.state = assessed.state
         pair.next_check_at = assessed.changes_at
         return []
@@ -158,7 +156,7 @@ def _decide(session: Session, settings: Settings, now: datetime, people: People,
         first = session.scalar(select(Nudge).where(Nudge.key == pair_key(pair.id, pair.nudge_round, 1)))
         met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
         if first is None or first.status == CANCELLED or met_since:
-            _end_round(session, pair)  # they met after the nudge, yet something is still wrong: a new round
+            end_round(session, pair)  # they met after the nudge, yet something is still wrong: a new round
     if pair.nudge_level == 0:
         return _nudge_pair(session, settings, now, people, pair, initiative, assessed)
     assert first is not None
@@ -183,7 +181,7 @@ def _nudged_at(nudge: Nudge) -> datetime:
     return nudge.sent_at or nudge.claimed_at
 
 
-def _end_round(session: Session, pair: Pair) -> None:
+def end_round(session: Session, pair: Pair) -> None:
     """Close the pair's round; what it still had waiting to be sent is not sent.
 
     Nudges a sender holds right now are skipped, not waited for: that sender checks the round
@@ -403,114 +401,6 @@ def mark_failed(nudge: Nudge, error: str, *, final: bool) -> None:
     nudge.error = error
     if final or nudge.attempts >= MAX_ATTEMPTS:
         nudge.status = FAILED
-
-
-def _check_soon(pair: Pair, at: datetime) -> None:
-    if pair.next_check_at is None or pair.next_check_at > at:
-        pair.next_check_at = at
-
-
-# --- what people answer --------------------------------------------------------------------
-
-
-class Outcome(str, Enum):
-    DONE = "done"
-    ALREADY = "already"  # a double click, or someone else was first
-    STALE = "stale"  # the nudge belongs to a round that is over
-    REFUSED = "refused"
-    NOT_FOUND = "not_found"
-    NO_FUNCTION = "no_function"  # only the pair's own people can answer for it
-
-
-@dataclass(frozen=True)
-class Answer:
-    outcome: Outcome
-    initiative_id: int | None = None
-    functions: tuple[str, ...] = ()
-    until: datetime | None = None  # snoozed until
-    by: str | None = None  # who did it first
-
-
-def may_act(user_id: str, pair: Pair, initiative: Initiative, settings: Settings) -> bool:
-    """Like every change: the leads, the sponsor, hub staff and admins; and the executives,
-    who receive the escalations of an initiative without a sponsor."""
-    if permissions.may_act_on_pair(user_id, pair.functions, initiative, settings):
-        return True
-    return initiative.sponsor is None and user_id in settings.hub.executives
-
-
-def _locked_pair(session: Session, pair_id: int) -> Pair | None:
-    # A write that changes nothing but locks the row (Postgres) or the database (SQLite), so
-    # that two clicks at once are handled one after the other.
-    session.execute(update(Pair).where(Pair.id == pair_id).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False))
-    return session.get(Pair, pair_id, populate_existing=True)
-
-
-def _authorised(session: Session, settings: Settings, pair_id: int, user_id: str) -> tuple[Pair | None, Answer | None]:
-    pair = _locked_pair(session, pair_id)
-    if pair is None:
-        return None, Answer(Outcome.NOT_FOUND)
-    if not may_act(user_id, pair, pair.initiative, settings):
-        return None, Answer(Outcome.REFUSED, pair.initiative_id, pair.functions)
-    return pair, None
-
-
-def on_it(session: Session, settings: Settings, pair_id: int, nudge_id: int, user_id: str, user_functions: Sequence[str], now: datetime) -> Answer:
-    """"We're on it": activity of the person's function(s) in the pair, recorded once."""
-    pair, refused = _authorised(session, settings, pair_id, user_id)
-    if pair is None:
-        return refused  # type: ignore[return-value]
-    answer = Answer(Outcome.DONE, pair.initiative_id, pair.functions)
-    keys = [key for key in user_functions if key in pair.functions]
-    if not keys:
-        return Answer(Outcome.NO_FUNCTION, pair.initiative_id, pair.functions)
-    ref = f"nudge:{nudge_id}"
-    seen = session.scalar(select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.kind == ON_IT, Activity.ref == ref))
-    if seen:
-        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions, by=user_id)
-    activity.record(session, pair.initiative, user_id, keys, ON_IT, now, ref=ref)
-    return answer
-
-
-def snooze(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
-    """No nudge for a week; then, if still stalled, a new round begins."""
-    pair, refused = _authorised(session, settings, pair_id, user_id)
-    if pair is None:
-        return refused  # type: ignore[return-value]
-    if pair.nudge_round != round_:
-        snoozed = pair.snoozed_until is not None and pair.snoozed_until > now
-        return Answer(Outcome.ALREADY if snoozed else Outcome.STALE, pair.initiative_id, pair.functions, until=pair.snoozed_until)
-    _end_round(session, pair)
-    pair.snoozed_until = now + SNOOZE
-    pair.state, pair.next_check_at = health.SNOOZED, pair.snoozed_until
-    return Answer(Outcome.DONE, pair.initiative_id, pair.functions, until=pair.snoozed_until)
-
-
-def blocked(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
-    """The pair is stuck: tell the executive now instead of after `escalate_after_days`."""
-    pair, refused = _authorised(session, settings, pair_id, user_id)
-    if pair is None:
-        return refused  # type: ignore[return-value]
-    if pair.nudge_round != round_:
-        return Answer(Outcome.STALE, pair.initiative_id, pair.functions)
-    if pair.blocked_by or pair.nudge_level >= 2:
-        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions, by=pair.blocked_by)
-    pair.blocked_by = user_id
-    _check_soon(pair, now)
-    return Answer(Outcome.DONE, pair.initiative_id, pair.functions)
-
-
-def again(session: Session, settings: Settings, pair_id: int, round_: int, user_id: str, now: datetime) -> Answer:
-    """An executive asks for the pair to be nudged again: a new round, starting now."""
-    pair, refused = _authorised(session, settings, pair_id, user_id)
-    if pair is None:
-        return refused  # type: ignore[return-value]
-    if pair.nudge_round != round_:
-        return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions)
-    _end_round(session, pair)
-    pair.snoozed_until = None
-    pair.next_check_at = now
-    return Answer(Outcome.DONE, pair.initiative_id, pair.functions)
 
 
 def people_to_know(session: Session, settings: Settings, now: datetime) -> set[str]:

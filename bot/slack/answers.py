@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.app.answers import Choice, Clicked
 from bot.app.sweep import SweepReport
 from bot.config import Settings
-from bot.core.nudges import Outcome
+from bot.core.nudge_answers import Outcome
 from bot.slack import blocks as bk
 from bot.slack.ids import Action
 from bot.slack.wording import pair_name, short_day
