@@ -28,6 +28,7 @@ OUR_TABLES = {
     "nudges",
     "processed_events",
     "slack_users",
+    "outbox",
 }
 
 

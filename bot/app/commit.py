@@ -1,6 +1,6 @@
 """Commit: record a promise from one function to another, and change it (done, slip,
 blocked) — each change announced once in the hub thread, the commitment's message updated in
-place, and the Home tabs of the people concerned republished.
+place (both through the outbox), and the Home tabs of the people concerned republished.
 
 Forms are checked before Slack is answered (`check_*`, errors shown in the form); what is
 slow — channel members for the committer's functions, posting — comes after (`record`, `apply`).
@@ -8,20 +8,18 @@ slow — channel members for the committer's functions, posting — comes after 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.app import outbox
 from bot.app.home import refresh_homes
 from bot.app.hub import Hub
 from bot.app.people import functions_of, local_today
 from bot.core import commitments, initiatives, permissions
 from bot.core.commitments import Draft
 from bot.db import transaction
-from bot.models import Commitment, CommitmentChange
-
-log = logging.getLogger(__name__)
+from bot.models import Commitment
 
 REFUSAL = "Sorry, only the commitment's owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."
 CHANGE_REFUSAL = "Only the owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."
@@ -62,8 +60,11 @@ def record(hub: Hub, initiative_id: int, draft: Draft) -> int:
     with transaction(hub.sessions) as session:
         initiative = initiatives.get(session, initiative_id)
         assert initiative is not None
-        commitment_id = commitments.create(session, draft, initiative, actor_functions, hub.clock.now()).id
-    post_commitment(hub, commitment_id)
+        commitment = commitments.create(session, draft, initiative, actor_functions, hub.clock.now())
+        keys = outbox.owe_commitment(session, commitment, hub.clock.now())
+        commitment_id, owner = commitment.id, commitment.owner
+    outbox.drain(hub, keys=keys)
+    refresh_homes(hub, owner)
     return commitment_id
 
 
@@ -109,9 +110,12 @@ def apply(
         change = commitments.change(
             session, commitment, commitment.initiative, action, user, actor_functions, hub.clock.now(), seen_due=seen_due, new_due=new_due, reason=reason
         )
-    if change is None:
-        return False
-    show_change(hub, commitment_id, change)
+        if change is None:
+            return False
+        keys = outbox.owe_change(session, change, commitment.initiative_id, hub.clock.now())
+        owner = commitment.owner
+    outbox.drain(hub, keys=keys)
+    refresh_homes(hub, owner, user)
     return True
 
 
@@ -121,35 +125,3 @@ def done(hub: Hub, user: str, commitment_id: int) -> str | None:
         return REFUSAL
     apply(hub, user, commitment_id, "done")  # a second click finds it done already: nothing to announce
     return None
-
-
-def post_commitment(hub: Hub, commitment_id: int) -> None:
-    """Post a new commitment in its initiative's hub thread and remember where."""
-    with transaction(hub.sessions) as session:
-        commitment = session.get(Commitment, commitment_id)
-        assert commitment is not None
-        initiative = commitment.initiative
-        channel = initiative.hub_channel or hub.settings.hub.channel
-        text, blocks = hub.render.commitment(commitment, hub.settings)
-        posted = hub.gateway.post_message(channel, text, blocks, thread_ts=initiative.hub_ts)
-        if posted.ok:
-            commitment.hub_channel, commitment.hub_ts = posted["channel"], posted["ts"]
-        else:
-            log.error("commitment %s could not be posted in %s: %s", commitment_id, channel, posted.error)
-        owner = commitment.owner
-    refresh_homes(hub, owner)
-
-
-def show_change(hub: Hub, commitment_id: int, change: CommitmentChange) -> None:
-    """Update the commitment's message in place and announce the change in the thread."""
-    with hub.sessions() as session:
-        commitment = session.get(Commitment, commitment_id)
-        assert commitment is not None
-        initiative = commitment.initiative
-        text, blocks = hub.render.commitment(commitment, hub.settings)
-        if commitment.hub_ts and commitment.hub_channel:
-            hub.gateway.update_message(commitment.hub_channel, commitment.hub_ts, text, blocks)
-        channel = initiative.hub_channel or hub.settings.hub.channel
-        hub.gateway.post_message(channel, hub.render.announcement(change), thread_ts=initiative.hub_ts)
-        owner = commitment.owner
-    refresh_homes(hub, owner, change.actor)

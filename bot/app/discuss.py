@@ -15,8 +15,8 @@ What counts as activity:
 Each event is handled once: its `event_id` is claimed in the transaction that records the
 activity (`core.events.claim`), so a retry or a duplicate delivery is dropped, while a crash
 before the commit lets Slack's retry through. The mirror is posted after the commit; if it
-fails (hub channel gone), that is logged and the activity stays. A crash between the commit
-and the mirror loses that one mirror rather than risking two.
+fails, the activity stays and the outbox tries again; the mirror is recorded with the activity,
+so a crash between the two loses neither.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from bot.app import outbox
 from bot.app.hub import Hub
 from bot.app.people import functions_of
-from bot.app.port import InstallBroken
 from bot.core import activity, events, initiatives
 from bot.db import transaction
 
@@ -50,27 +50,19 @@ class Reply:
     files: int = 0
 
 
-@dataclass(frozen=True)
-class Mirror:
-    """Where a recorded reply is to be copied: the hub thread of its initiative."""
-
-    channel: str
-    thread_ts: str
-
-
 def reply(hub: Hub, event: Reply) -> None:
     """Record the reply once, mirror it where it belongs, and now and then forget old claims."""
-    target = record_reply(hub, event)
-    if target is not None:
-        post_mirror(hub, event, target)
+    keys = record_reply(hub, event)
+    if keys:
+        outbox.drain(hub, keys=keys)
     prune_now_and_then(hub)
 
 
-def record_reply(hub: Hub, event: Reply) -> Mirror | None:
-    """Record the reply once; returns where to mirror it, if anywhere."""
+def record_reply(hub: Hub, event: Reply) -> list[str]:
+    """Record the reply once; returns the outbox key of its mirror, if it has one."""
     with hub.sessions() as session:
         if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
-            return None  # a thread of something else: nothing to record, nothing to claim
+            return []  # a thread of something else: nothing to record, nothing to claim
     functions = functions_of(hub, event.user)  # Slack calls stay outside the transaction
     at = datetime.fromtimestamp(float(event.ts), timezone.utc)
     try:
@@ -78,29 +70,16 @@ def record_reply(hub: Hub, event: Reply) -> Mirror | None:
             events.claim(session, event.event_id, hub.clock.now())
             initiative = initiatives.by_thread(session, event.channel, event.thread_ts)
             if initiative is None:
-                return None  # deleted meanwhile: the event is handled, with nothing to record
+                return []  # deleted meanwhile: the event is handled, with nothing to record
             activity.record(session, initiative, event.user, functions, "reply", at, ref=f"{event.channel}:{event.ts}")
             in_hub_thread = (event.channel, event.thread_ts) == (initiative.hub_channel, initiative.hub_ts)
-            if in_hub_thread or not initiative.hub_channel or not initiative.hub_ts or not hub.settings.hub.mirror_replies:
-                return None
-            return Mirror(initiative.hub_channel, initiative.hub_ts)
+            if in_hub_thread or not hub.settings.hub.mirror_replies:
+                return []
+            reply = {"user": event.user, "channel": event.channel, "ts": event.ts, "text": event.text, "files": event.files}
+            return outbox.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
     except events.AlreadyProcessed:
         log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)
-        return None
-
-
-def post_mirror(hub: Hub, event: Reply, target: Mirror) -> None:
-    try:
-        info = hub.directory.user(event.user)
-        author = info.name if info else event.user
-        wants_link = hub.render.mirror_needs_permalink(author, event.channel, event.text, event.files)
-        link = hub.gateway.permalink(event.channel, event.ts) if wants_link else None
-        fallback, blocks = hub.render.mirror(author, event.channel, event.text, permalink=link, files=event.files)
-        posted = hub.gateway.post_message(target.channel, fallback, blocks, thread_ts=target.thread_ts)
-    except InstallBroken:
-        return  # logged by the gateway; the activity is recorded
-    if not posted.ok:
-        log.warning("the reply %s in %s could not be mirrored to %s: %s", event.ts, event.channel, target.channel, posted.error)
+        return []
 
 
 _pruned: dict[str, datetime] = {}

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.app import outbox
 from bot.app.hub import Hub
 from bot.config import FunctionConfig
 from bot.core import digest, initiatives, permissions
@@ -98,11 +99,6 @@ def set_status(hub: Hub, user: str, initiative_id: int, status: str) -> StatusOu
             return StatusOutcome.REFUSED
         if not initiatives.set_status(session, initiative, status, hub.clock.now()):
             return StatusOutcome.UNCHANGED
-    with hub.sessions() as session:
-        initiative = initiatives.get(session, initiative_id)
-        assert initiative is not None
-        if initiative.hub_channel and initiative.hub_ts:
-            text, blocks = hub.render.card(initiative, hub.settings)
-            hub.gateway.update_message(initiative.hub_channel, initiative.hub_ts, text, blocks)
-            hub.gateway.post_message(initiative.hub_channel, hub.render.status_changed(user, status), thread_ts=initiative.hub_ts)
+        keys = outbox.owe_status(session, initiative_id, user, status, hub.clock.now())
+    outbox.drain(hub, keys=keys)
     return StatusOutcome.CHANGED

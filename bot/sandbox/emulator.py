@@ -248,6 +248,7 @@ class Emulator:
             "conversations.open": self._conversations_open,
             "conversations.list": self._conversations_list,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "users.list": self._users_list,
             "views.open": self._views_open,
@@ -715,6 +716,22 @@ class Emulator:
         root = msg.thread_ts or msg.ts
         thread = [m for m in self.workspace.messages[channel.id] if m.ts == root or m.thread_ts == root]
         return {"messages": [m.to_api() for m in thread], "has_more": False}
+
+    def _conversations_history(self, args: Args) -> dict[str, Any]:
+        """Top-level messages, newest first, from `oldest` on (thread replies are not listed)."""
+        channel = self._channel_by_id(args)
+        if self.workspace.bot_user_id not in channel.members:
+            raise ApiError("not_in_channel")
+        try:
+            oldest = float(args.get("oldest") or 0)
+        except (TypeError, ValueError):
+            raise ApiError("invalid_ts_oldest") from None
+        top = [m for m in self.workspace.messages[channel.id] if not m.thread_ts and float(m.ts) >= oldest]
+        include = _flag(args.get("include_all_metadata"))
+        listed = [{k: v for k, v in m.to_api().items() if include or k != "metadata"} for m in reversed(top)]
+        page = self._page(listed, args, "messages")
+        page["has_more"] = bool(page["response_metadata"]["next_cursor"])
+        return page
 
     # ---- methods: users ----------------------------------------------------
 

@@ -26,6 +26,8 @@ from bot.app.port import ErrorKind, InstallBroken, Result
 
 log = logging.getLogger(__name__)
 
+METADATA_TYPE = "cdo_hub_message"  # message metadata naming the outbox key a message was sent for
+
 TARGET_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -108,8 +110,29 @@ class Gateway:
 
     # The calls the hub makes, named as Slack names them.
 
-    def post_message(self, channel: str, text: str, blocks: list[dict] | None = None, *, thread_ts: str | None = None) -> Result:
-        return self.call("chat.postMessage", channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict] | None = None, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Result:
+        """Post; `key` is carried in the message's metadata so the message can be found again
+        (`find_posted`) when a sender died before recording that Slack accepted it."""
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}} if key else None
+        return self.call(
+            "chat.postMessage", channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata, unfurl_links=False, unfurl_media=False
+        )
+
+    def find_posted(self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float | None = None) -> str | None:
+        """The ts of the hub's message carrying `key` in its metadata, if Slack has it."""
+        if thread_ts:
+            result = self.call("conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=200)
+        else:
+            result = self.call("conversations.history", channel=channel, oldest=f"{oldest:.6f}" if oldest else None, include_all_metadata=True, limit=200)
+        if not result.ok:
+            return None
+        for message in result.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_TYPE and (metadata.get("event_payload") or {}).get("key") == key:
+                return str(message.get("ts"))
+        return None
 
     def update_message(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> Result:
         return self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
