@@ -2,11 +2,13 @@
 
 Nothing here is faked inside the hub: the app runs over HTTP on loopback, receives signed
 requests as Slack sends them, and calls the emulated Web API. Each step checks what it
-expects and the demo fails loudly if the hub misbehaves.
+expects and the demo fails loudly if the hub misbehaves. Messages are printed as people
+would read them in Slack (bot/sandbox/show.py), with names instead of IDs.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import tempfile
 from datetime import timedelta
@@ -18,21 +20,46 @@ from bot.core import initiatives
 from bot.sandbox import forms
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import LocalHub, demo_settings
+from bot.sandbox.show import Names, message_lines
+from bot.sandbox.workspace import Message
 from bot.slack.ids import Action, View
+from bot.app.digest import run_digest
 from bot.app.sweep import run_sweep
 
 TITLE = "One customer view across our three ERP instances"
-PEOPLE = {
-    "U0CMO": "the CMO",
-    "U0CIO": "the CIO",
-    "U0IT1": "an IT engineer",
-    "U0HR1": "an HR colleague",
-    "U0CEO": "the CEO",
+DAYS = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), calendar.day_name))
+# What each person of the sandbox workspace does, shown after their name.
+ROLES = {
+    "U0CDO": "hub staff",
+    "U0CEO": "CEO",
+    "U0CMO": "CMO",
+    "U0CIO": "CIO",
+    "U0CHRO": "CHRO",
+    "U0MKT1": "Marketing",
+    "U0IT1": "IT",
+    "U0HR1": "HR",
 }
+NEXT_STEPS = """
+== What to do next
+1. Create the Slack app from manifest.json (https://api.slack.com/apps → Create New App →
+   From an app manifest) and install it in your workspace.
+2. Copy config.example.toml to config.toml and fill in your hub channel, people and
+   functions. Put the bot token in SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or
+   SLACK_APP_TOKEN (Socket Mode) in the environment.
+3. cdo-hub check-config     checks the file, and with a token every channel and person in Slack
+4. cdo-hub db upgrade       creates the database schema
+5. cdo-hub serve            runs the hub
+README.md, "Running it for real", has the details."""
 
 
 class DemoFailed(RuntimeError):
     pass
+
+
+def workspace_names(emulator: Emulator) -> Names:
+    """Everyone by their real name and role, every channel by its name."""
+    users = {u.id: f"{u.real_name} ({ROLES[u.id]})" if u.id in ROLES else u.real_name for u in emulator.workspace.users.values()}
+    return Names(users=users, channels={c.id: c.name for c in emulator.workspace.channels.values() if not c.is_im})
 
 
 class Story:
@@ -40,8 +67,10 @@ class Story:
         self.hub = hub
         self.emulator = hub.emulator
         self.say = say
+        self.names = workspace_names(hub.emulator)
         self.initiative_id = 0
         self.commitment_id = 0
+        self.commitment_ts: str | None = None
 
     def expect(self, condition: bool, what: str) -> None:
         if not condition:
@@ -50,21 +79,45 @@ class Story:
     def step(self, title: str) -> None:
         self.say(f"\n== {title}")
 
-    def channel_text(self, channel: str) -> list[str]:
-        return [m.text for m in self.emulator.messages(channel)]
+    def who(self, *user_ids: str) -> str:
+        return ", ".join(self.names.user(u) for u in user_ids)
+
+    def show(self, heading: str, message: Message | dict[str, Any] | None) -> None:
+        """A heading, then the message as its reader sees it."""
+        if message is None:
+            raise DemoFailed(f"nothing was posted for: {heading.strip()}")
+        if isinstance(message, Message):
+            text, blocks = message.text, message.blocks
+        else:
+            text, blocks = message.get("text", ""), message.get("blocks")
+        self.say(heading)
+        for line in message_lines(text, blocks, self.names):
+            self.say(line)
+
+    def posted(self, channel: str, ts: str | None) -> Message | None:
+        """A message the hub posted: in a channel, or in its DM with a user ID."""
+        found = self.emulator.message(channel, ts) if ts else None
+        return found or next((m for m in self.emulator.dms(channel) if m.ts == ts), None)
+
+    def cast(self) -> None:
+        settings = self.hub.settings
+        *others, last = [f"{self.who(*f.leads)} leads {f.name}" for f in settings.functions.values()]
+        self.say(f"Who is who: {', '.join(others)} and {last};")
+        hub = self.names.channel(settings.hub.channel)
+        self.say(f"{self.who(*settings.hub.executives)} is an executive; {self.who(*settings.hub.staff)} runs the hub channel, {hub}.")
 
     # --- the story ------------------------------------------------------------------
 
     def propose(self) -> None:
-        self.step(f"The CMO types `/cdo propose {TITLE}` in #marketing")
+        self.step(f"{self.who('U0CMO')} types `/cdo propose {TITLE}` in #marketing")
         self.hub.command(f"propose {TITLE}", user_id="U0CMO", channel_id="C0MKT")
         views = self.emulator.views
         self.expect(len(views) == 1, "the proposal form did not open")
         functions = next(b for b in views[0].view["blocks"] if b.get("block_id") == "functions")
-        chosen = [o["value"] for o in functions["element"].get("initial_options", [])]
+        chosen = [self.hub.settings.function(o["value"]).name for o in functions["element"].get("initial_options", [])]
         self.say(f"The proposal form opens; pre-selected from the words of the title: {', '.join(chosen) or 'none'}.")
 
-        self.step("She adds Marketing, picks the customer journey and submits")
+        self.step(f"The CMO adds Marketing, picks the customer journey, names {self.who('U0CEO')} sponsor and submits")
         values = forms.proposal(title=TITLE, functions=["marketing", "it"], sponsor="U0CEO")
         response = self.hub.send("view_submission", user_id="U0CMO", callback_id=View.PROPOSE.value, values=values)
         self.expect(response.status == 200 and not response.body_text.strip(), f"the form was refused: {response.body_text}")
@@ -72,16 +125,20 @@ class Story:
             [initiative] = initiatives.everything(session)
         self.initiative_id = initiative.id
         self.expect(initiative.hub_ts is not None, "no hub card was posted")
+        self.say("The hub stores it, then routes it to each function that must collaborate, saying why:")
         for function in initiative.functions:
-            self.say(f"  {function.function_key}: {function.route_status} in {function.route_channel} ({function.reason})")
+            name = self.hub.settings.function(function.function_key).name
+            channel = self.names.channel(function.route_channel or "")
+            self.say(f"  {name}: {function.route_status} in {channel} ({function.reason})")
         self.expect(all(f.route_status == "posted" for f in initiative.functions), "a route failed")
-        self.say(f"#cdo-hub: {self.channel_text('C0HUB')[0]}")
-        self.say(f"#marketing: {self.channel_text('C0MKT')[0]}")
-        self.say(f"#it: {self.channel_text('C0IT')[0]}")
-        self.say(f"The CMO gets a confirmation by DM: {self.emulator.dms('U0CMO')[0].text}")
+        self.show("\nIn #cdo-hub, the initiative's card; its thread is the one discussion all functions share:", self.posted("C0HUB", initiative.hub_ts))
+        for function in initiative.functions:
+            channel = self.names.channel(function.route_channel or "")
+            self.show(f"\nIn {channel}, the routed post:", self.posted(function.route_channel or "", function.route_ts))
+        self.show(f"\nBy DM to {self.who('U0CMO')}:", (self.emulator.dms("U0CMO") or [None])[0])
 
     def discuss(self) -> None:
-        self.step("An IT engineer replies in the thread of the post in #it (Slack retries the event once)")
+        self.step(f"{self.who('U0IT1')}, an engineer, replies in the thread of the post in #it (Slack retries the event once)")
         with self.hub.runtime.sessions() as session:
             initiative = initiatives.get(session, self.initiative_id)
             assert initiative is not None
@@ -92,12 +149,12 @@ class Story:
         event = {"type": "message", "channel": "C0IT", "user": "U0IT1", "text": reply.text, "ts": reply.ts, "thread_ts": route_ts, "channel_type": "channel"}
         first = self.hub.send("event", event=event)
         self.hub.send("event", event=event, event_id=first.event_id, retry_num=1)
-        mirrored = [m.text for m in self.emulator.thread("C0HUB", hub_ts)]
+        mirrored = self.emulator.thread("C0HUB", hub_ts)
         self.expect(len(mirrored) == 1, f"the reply was mirrored {len(mirrored)} times")
-        self.say(f"Mirrored once into the hub thread: {mirrored[0]}")
+        self.show("Copied once into the hub thread, with a name rather than a mention, so nobody is notified:", mirrored[0])
 
     def commit(self) -> None:
-        self.step("The CIO presses Commit on the post in #it: IT promises Marketing a golden customer record API")
+        self.step(f"{self.who('U0CIO')} presses Commit on the post in #it: IT promises Marketing a golden customer record API")
         due = (self.hub.runtime.clock.now() + timedelta(days=21)).date()
         with self.hub.runtime.sessions() as session:
             initiative = initiatives.get(session, self.initiative_id)
@@ -126,7 +183,8 @@ class Story:
             assert initiative is not None
             [commitment] = initiative.commitments
         self.commitment_id = commitment.id
-        self.say(f"In the hub thread: {self.emulator.message('C0HUB', commitment.hub_ts).text}")
+        self.commitment_ts = commitment.hub_ts
+        self.show("In the hub thread:", self.posted("C0HUB", commitment.hub_ts))
 
     def close(self) -> None:
         ref = json.dumps({"commitment": self.commitment_id})
@@ -142,18 +200,19 @@ class Story:
                 channel_id="C0HUB",
             )
 
-        self.step("An HR colleague presses Done on it")
+        self.step(f"{self.who('U0HR1')} presses Done on it, though the promise is IT's")
         press_done("U0HR1")
         refusal = self.emulator.responses[-1].json
         self.expect("only" in refusal.get("text", ""), "the HR colleague was not refused")
-        self.say(f"Only they see: {refusal['text']}")
+        self.show("Only they see:", refusal)
 
-        self.step("The CIO presses Done — twice, as people do")
+        self.step(f"{self.who('U0CIO')} presses Done — twice, as people do")
         press_done("U0CIO")
         press_done("U0CIO")
-        announced = [m.text for m in self.emulator.thread("C0HUB", self._hub_ts()) if "marked commitment" in m.text]
+        announced = [m for m in self.emulator.thread("C0HUB", self._hub_ts()) if "marked commitment" in m.text]
         self.expect(len(announced) == 1, f"the change was announced {len(announced)} times")
-        self.say(f"Announced once in the hub thread: {announced[0]}")
+        self.show("Announced once in the hub thread:", announced[0])
+        self.show("And the commitment's message is updated in place:", self.posted("C0HUB", self.commitment_ts))
 
     def nudges(self) -> None:
         self.step("Then nobody writes for three weeks. The scheduler's sweep runs every three hours, day and night")
@@ -170,10 +229,25 @@ class Story:
         self.expect(levels == [1, 2], f"expected one pair nudge then one executive nudge, got levels {levels}")
         for line in sent:
             local = line.at.astimezone(zone) if line.at else moment.astimezone(zone)
-            who = ", ".join(PEOPLE.get(user, user) for user in line.delivery.recipients)
             what = "pair nudge in the hub thread" if line.delivery.level == 1 else "executive nudge by DM"
-            self.say(f"  {local:%A %d %B %H:%M} ({zone.key}): {what} to {who}")
+            self.say(f"  {local:%A %d %B %H:%M} ({zone.key}): {what} to {self.who(*line.delivery.recipients)}")
         self.say("No nudge at night or on a weekend, and none twice.")
+        pair, executive = sent
+        self.show("\nThe pair nudge, in the initiative's hub thread, to both functions' leads:", self.posted(pair.delivery.channel, pair.ts))
+        self.show(
+            f"\nFive working days later, nothing joint has happened: the executive nudge, by DM to {self.who(*executive.delivery.recipients)}:",
+            self.posted(executive.delivery.channel, executive.ts),
+        )
+
+    def digest(self) -> None:
+        settings = self.hub.settings
+        when = f"every {DAYS[settings.digest.day]} at {settings.digest.time:%H:%M}"
+        self.step(f"The weekly digest: `cdo-hub digest`, which the scheduler also runs {when}")
+        report = run_digest(self.hub.runtime)
+        readers = list(dict.fromkeys([*settings.hub.executives, *settings.hub.staff]))
+        sent = [line for line in report.lines if line.status == "sent"]
+        self.expect(sorted(line.delivery.channel for line in sent) == sorted(readers), f"the digest went out as {[(l.status, l.delivery.channel) for l in report.lines]}")
+        self.show(f"One DM each to {self.who(*readers)}:", self.posted(sent[0].delivery.channel, sent[0].ts))
 
     def _hub_ts(self) -> str:
         with self.hub.runtime.sessions() as session:
@@ -202,14 +276,17 @@ def run(database_url: str | None = None, say: Callable[[str], None] = print) -> 
         with Emulator() as emulator, LocalHub(demo_settings(url), emulator, clock=clock) as hub:
             story = Story(hub, say)
             try:
+                story.cast()
                 story.propose()
                 story.discuss()
                 story.commit()
                 story.close()
                 story.nudges()
+                story.digest()
                 story.audit()
             except DemoFailed as failure:
                 say(f"\nDEMO FAILED: {failure}")
                 return 1
     say("\nThe story ran end to end.")
+    say(NEXT_STEPS)
     return 0
