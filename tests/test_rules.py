@@ -1,5 +1,6 @@
-"""The shared rules (bot.core.rules): what each one means, on a table of cases, and that its
-predicate and its SQL expression agree on every combination, on SQLite and Postgres."""
+"""The shared rules (bot.core.rules): what each one means, on a table of cases, that its
+predicate and its SQL expression agree on every combination, and that the views built on
+them (App Home, digest, pair health, reports) agree with each other, on SQLite and Postgres."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import pytest
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
-from bot.core import rules
+from bot.core import digest, health, rules
+from bot.core import home as core_home
 from bot.db import make_engine, make_sessionmaker, transaction
-from bot.models import Commitment, Initiative
+from bot.models import Commitment, Initiative, Pair
+from bot.reports import REPORTS
+from bot.sandbox.harness import demo_settings
 
 TODAY = date(2030, 3, 14)
-NOW = datetime(2030, 3, 14, 11, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 3, 14, 11, 0, tzinfo=timezone.utc)  # noon in Paris, the hub's zone: the same day
 # Due dates around the edges: long late, late by a day, today, the last and first day after "soon".
 OFFSETS = (-30, -1, 0, 1, rules.DUE_SOON_DAYS - 1, rules.DUE_SOON_DAYS, 60)
 
@@ -123,3 +127,29 @@ def test_an_initiative_is_open_until_done_or_dropped(sessions):
 def test_soon_is_seven_days_today_included():
     assert rules.last_soon_day(TODAY) == date(2030, 3, 20)
     assert rules.first_late_day(TODAY) == date(2030, 3, 15)
+
+
+def test_the_home_tab_the_digest_pair_health_and_the_reports_agree(migrated_url, sessions):
+    settings = demo_settings(migrated_url)
+    stored = store(sessions, MEANING)  # every commitment is owed by U0CIO, from IT to Marketing
+    expected = {name: {id_ for id_, case in stored.items() if name in case[3]} for name in COMMITMENT_RULES}
+    with sessions() as session:
+        mine = core_home.gather(session, settings, "U0CIO", ("it",), TODAY, NOW)
+        marketing = core_home.gather(session, settings, "U0CMO", ("marketing",), TODAY, NOW)
+        built = digest.build(session, settings, NOW)
+        [row] = [row for row in digest.pair_rows(session, settings, NOW) if set(row.functions) == {"it", "marketing"}]
+        late_in_report = {row["id"] for row in REPORTS["commitments"](session, settings, NOW) if row["overdue"]}
+        everything = session.scalars(select(Commitment).options(selectinload(Commitment.initiative))).all()
+        pair = Pair(function_a="it", function_b="marketing", created_at=NOW, nudge_level=0, nudge_round=0)
+        assessed = health.assess(pair, everything, NOW, settings)
+
+    def ids(listed) -> set[int]:
+        assert listed.total == len(listed.items)  # all shown: the sets compare whole lists
+        return {item.id for item in listed.items}
+
+    assert ids(mine.overdue) == ids(built.overdue) == late_in_report == {o.id for o in assessed.overdue} == expected["overdue"]
+    assert ids(mine.due_soon) == ids(built.due_soon) == expected["due soon"]
+    assert ids(mine.later) == expected["due later"]
+    assert ids(mine.blocked) == expected["blocked"]  # owed, but not overdue: they wait on someone else
+    assert ids(marketing.owed_to_me) == expected["live"]
+    assert (row.open_commitments, row.overdue_commitments) == (len(expected["live"]), len(expected["overdue"]))
