@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
-from bot.core import initiatives
+from bot.core import initiatives, rules
+from bot.core.calendar import local_day
 from bot.core.digest import pairs_report
 from bot.models import Commitment, Nudge
 
@@ -75,11 +76,11 @@ def initiatives_report(session: Session, settings: Settings, now: datetime) -> l
 
 
 def commitments_report(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    today = now.astimezone(settings.tz).date()
+    today = local_day(now, settings.tz)  # the hub's day, as in the digest
     rows = []
-    for commitment in session.scalars(select(Commitment).order_by(Commitment.id)):
+    for commitment in session.scalars(select(Commitment).options(selectinload(Commitment.initiative)).order_by(Commitment.id)):
         row = commitment_row(commitment)
-        row["overdue"] = commitment.status in ("open", "slipped") and commitment.due < today
+        row["overdue"] = rules.is_overdue(commitment, today)
         rows.append(row)
     return rows
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core import health
-from bot.models import Commitment, Pair
+from bot.models import Commitment, Initiative, Pair
 from bot.sandbox.harness import demo_settings
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -20,8 +20,9 @@ def pair(*, a: datetime | None = None, b: datetime | None = None, **extra) -> Pa
     return Pair(function_a="it", function_b="marketing", created_at=MONDAY, last_activity_a=a, last_activity_b=b, nudge_level=0, nudge_round=0, **extra)
 
 
-def commitment(due: date, status: str = "open", ends: tuple[str, str] = ("it", "marketing"), id: int = 1) -> Commitment:
-    return Commitment(id=id, from_function=ends[0], to_function=ends[1], owner="U0CIO", what="API spec", due=due, status=status)
+def commitment(due: date, status: str = "open", ends: tuple[str, str] = ("it", "marketing"), id: int = 1, initiative: str = "active") -> Commitment:
+    # Whether a commitment is overdue depends on its initiative being open (bot.core.rules).
+    return Commitment(id=id, from_function=ends[0], to_function=ends[1], owner="U0CIO", what="API spec", due=due, status=status, initiative=Initiative(status=initiative))
 
 
 def days(n: int) -> timedelta:
@@ -76,8 +77,9 @@ def test_an_overdue_commitment_between_them_stalls_an_active_pair():
         commitment(date(2026, 3, 1), status="blocked"),  # waits on someone else
         commitment(date(2026, 3, 1), status="cancelled"),
         commitment(date(2026, 3, 1), ends=("it", "hr")),  # another pair
+        commitment(date(2026, 3, 1), initiative="dropped"),  # nothing is owed on a closed initiative
     ],
-    ids=["due-today", "done", "blocked", "cancelled", "other-pair"],
+    ids=["due-today", "done", "blocked", "cancelled", "other-pair", "closed-initiative"],
 )
 def test_what_is_not_overdue_for_this_pair(item):
     moment = datetime(2026, 3, 9, 10, 0, tzinfo=PARIS)

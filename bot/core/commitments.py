@@ -12,14 +12,12 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.core import activity
-from bot.core.initiatives import OPEN_STATUSES as OPEN_INITIATIVE_STATUSES
+from bot.core import activity, rules
 from bot.core.initiatives import Refusal
 from bot.models import Commitment, CommitmentChange, Initiative
 
 WHAT_LIMIT = 1000
 REASON_LIMIT = 1000
-LIVE = ("open", "slipped", "blocked")
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,10 @@ class Transition:
 
 
 TRANSITIONS = {
-    "done": Transition("done", LIVE),
-    "slip": Transition("slipped", LIVE, needs_date=True, needs_reason=True),
-    "blocked": Transition("blocked", ("open", "slipped"), needs_reason=True),
-    "cancel": Transition("cancelled", LIVE),
+    "done": Transition("done", rules.LIVE_COMMITMENT_STATUSES),
+    "slip": Transition("slipped", rules.LIVE_COMMITMENT_STATUSES, needs_date=True, needs_reason=True),
+    "blocked": Transition("blocked", rules.PENDING_COMMITMENT_STATUSES, needs_reason=True),
+    "cancel": Transition("cancelled", rules.LIVE_COMMITMENT_STATUSES),
 }
 
 
@@ -50,7 +48,7 @@ class Draft:
 def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
     refusal = Refusal()
     involved = initiative.function_keys
-    if initiative.status not in OPEN_INITIATIVE_STATUSES:
+    if not rules.is_open(initiative):
         refusal.problems["what"] = f"Initiative #{initiative.id} is {initiative.status}: it takes no new commitments."
     if draft.from_function not in involved:
         refusal.problems["from_function"] = "Choose one of the initiative's functions."
@@ -170,7 +168,3 @@ def _joint_activity(
         ref=f"commitment:{commitment.id}",
         joint=(commitment.from_function, commitment.to_function),
     )
-
-
-def is_overdue(commitment: Commitment, today: date) -> bool:
-    return commitment.status in ("open", "slipped") and commitment.due < today

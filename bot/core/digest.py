@@ -4,7 +4,8 @@ Every pair of configured functions gets a row: their joint initiatives, the comm
 between them (either way), when they last met, and a state — the worst live state of their
 open joint initiatives, or `never-met` when they have neither started an initiative together
 nor met within `never_met_days`. States are assessed live (health.assess), so a digest or a
-report "as of" another time says what was true then.
+report "as of" another time says what was true then. Which commitments are open, overdue and
+due soon is decided by bot.core.rules, on the hub's calendar day.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from datetime import date, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session, contains_eager
 
 from bot.config import Settings
-from bot.core import health
+from bot.core import health, rules
 from bot.core.calendar import local_day
-from bot.core.commitments import LIVE as OPEN_COMMITMENTS
-from bot.core.initiatives import OPEN_STATUSES, STATUSES
 from bot.core.listing import Listed
 from bot.core.pairs import ordered_pair
 from bot.models import Commitment, Initiative, Pair
@@ -30,7 +29,6 @@ NEVER_MET = "never-met"
 # Worst first: the state a pair of functions shows is the worst of its joint initiatives.
 SEVERITY = (health.ESCALATED, health.STALLED, health.SNOOZED, health.QUIET, health.ACTIVE)
 SHOWN = 10  # items listed per section of the digest; the rest are counted
-DUE_SOON_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -109,26 +107,23 @@ def iso_week(at: datetime, settings: Settings) -> str:
 @dataclass
 class _Live:
     pair: Pair
-    initiative_id: int
-    title: str
-    status: str
-    created_at: datetime
+    initiative: Initiative
     state: str | None = None  # open initiatives only
     assessed: health.Health | None = None
 
 
 def _live_pairs(session: Session, settings: Settings, now: datetime) -> list[_Live]:
-    rows = session.execute(select(Pair, Initiative.title, Initiative.status, Initiative.created_at).join(Initiative, Initiative.id == Pair.initiative_id))
-    live = [_Live(pair, pair.initiative_id, title, status, created) for pair, title, status, created in rows]
-    open_ids = {item.initiative_id for item in live if item.status in OPEN_STATUSES}
+    rows = session.execute(select(Pair, Initiative).join(Initiative, Initiative.id == Pair.initiative_id))
+    live = [_Live(pair, initiative) for pair, initiative in rows]
     commitments: dict[int, list[Commitment]] = {}
-    if open_ids:
-        query = select(Commitment).join(Initiative, Initiative.id == Commitment.initiative_id).where(Initiative.status.in_(OPEN_STATUSES))
+    if any(rules.is_open(item.initiative) for item in live):
+        # With their initiatives loaded, which the rules read.
+        query = select(Commitment).join(Commitment.initiative).where(rules.open_initiative()).options(contains_eager(Commitment.initiative))
         for commitment in session.scalars(query):
             commitments.setdefault(commitment.initiative_id, []).append(commitment)
     for item in live:
-        if item.status in OPEN_STATUSES:
-            item.assessed = health.assess(item.pair, commitments.get(item.initiative_id, ()), now, settings)
+        if rules.is_open(item.initiative):
+            item.assessed = health.assess(item.pair, commitments.get(item.initiative.id, ()), now, settings)
             item.state = health.state_of(item.pair, item.assessed, now)
     return live
 
@@ -141,8 +136,8 @@ def _rows(session: Session, settings: Settings, now: datetime, live: list[_Live]
         select(
             Commitment.from_function,
             Commitment.to_function,
-            func.sum(case((Commitment.status.in_(OPEN_COMMITMENTS), 1), else_=0)),
-            func.sum(case((and_(Commitment.status.in_(health.OVERDUE_STATUSES), Commitment.due < today), 1), else_=0)),
+            func.sum(case((rules.live(), 1), else_=0)),
+            func.sum(case((rules.overdue(today), 1), else_=0)),
             func.sum(case((Commitment.status == "done", 1), else_=0)),
         ).group_by(Commitment.from_function, Commitment.to_function)
     ):
@@ -157,7 +152,7 @@ def _rows(session: Session, settings: Settings, now: datetime, live: list[_Live]
         key = ordered_pair(a, b)
         items = by_pair.get(key, [])
         met = max((item.pair.last_joint_activity_at for item in items if item.pair.last_joint_activity_at), default=None)
-        started = max((item.created_at for item in items), default=None)
+        started = max((item.initiative.created_at for item in items), default=None)
         states = [item.state for item in items if item.state]
         if not (met and met >= window) and not (started and started >= window):
             state = NEVER_MET
@@ -194,9 +189,8 @@ def _tied(journey: str, journeys: tuple[str, ...]) -> bool:
     return journey in journeys or "both" in journeys
 
 
-def _commitments(session: Session, *conditions: Any) -> Listed:
-    where = and_(Commitment.status.in_(health.OVERDUE_STATUSES), Initiative.status.in_(OPEN_STATUSES), *conditions)
-    base = select(Commitment, Initiative.title).join(Initiative, Initiative.id == Commitment.initiative_id).where(where)
+def _commitments(session: Session, rule: ColumnElement[bool]) -> Listed:
+    base = select(Commitment, Initiative.title).join(Initiative, Initiative.id == Commitment.initiative_id).where(rule)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     items = tuple(
         CommitmentLine(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due)
@@ -207,12 +201,12 @@ def _commitments(session: Session, *conditions: Any) -> Listed:
 
 def build(session: Session, settings: Settings, now: datetime) -> Digest:
     today = local_day(now, settings.tz)
-    by_status = dict.fromkeys(STATUSES, 0)
+    by_status = dict.fromkeys(rules.INITIATIVE_STATUSES, 0)
     for status, count in session.execute(select(Initiative.status, func.count()).group_by(Initiative.status)):
         by_status[status] = count
     live = _live_pairs(session, settings, now)
     stalled = [
-        StalledPair(item.initiative_id, item.title, item.pair.functions, item.state, item.assessed.days_silent, len(item.assessed.overdue))
+        StalledPair(item.initiative.id, item.initiative.title, item.pair.functions, item.state, item.assessed.days_silent, len(item.assessed.overdue))
         for item in live
         if item.state in (health.ESCALATED, health.STALLED) and item.assessed is not None
     ]
@@ -225,8 +219,8 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         by_status=by_status,
         stalled=Listed(tuple(stalled[:SHOWN]), len(stalled)),
         snoozed=sum(1 for item in live if item.state == health.SNOOZED),
-        overdue=_commitments(session, Commitment.due < today),
-        due_soon=_commitments(session, Commitment.due >= today, Commitment.due < today + timedelta(days=DUE_SOON_DAYS)),
+        overdue=_commitments(session, rules.overdue(today)),
+        due_soon=_commitments(session, rules.due_soon(today)),
         matrix=matrix,
         never_met=tuple(first_step(settings, row.functions) for row in matrix if row.state == NEVER_MET),
     )

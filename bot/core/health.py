@@ -1,9 +1,10 @@
 """How a pair of functions is doing on one initiative, from its activity and commitments.
 
 A pair is *stalled* when one of its functions (or both) has been silent on the initiative for
-`stall_after_days` working days, or when a commitment between them is overdue; *quiet* from
-half that silence on; else *active*. A function that never acted is silent since the pair
-began. Days are working days of the hub's calendar: a pair has no time zone of its own.
+`stall_after_days` working days, or when a commitment between them is overdue
+(`rules.is_overdue`); *quiet* from half that silence on; else *active*. A function that never
+acted is silent since the pair began. Days, and the day a commitment is overdue from, are of
+the hub's calendar: a pair has no time zone of its own.
 
 The stored `Pair.state` adds what only the nudges know: `snoozed` and `escalated`.
 """
@@ -11,14 +12,14 @@ The stored `Pair.state` adds what only the nudges know: `snoozed` and `escalated
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Iterable
 
 from bot.config import Settings
+from bot.core import rules
 from bot.core.calendar import WorkWeek, local_day, local_moment
 from bot.models import Commitment, Pair
 
-OVERDUE_STATUSES = ("open", "slipped")  # a blocked commitment waits on someone else
 ACTIVE, QUIET, STALLED, SNOOZED, ESCALATED = "active", "quiet", "stalled", "snoozed", "escalated"
 
 
@@ -75,14 +76,12 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
                 later.append(week.add_working_days(moment, threshold, zone))
     overdue = []
     for commitment in between(pair, commitments):
-        if commitment.status not in OVERDUE_STATUSES:
-            continue
-        if commitment.due < today:
+        if rules.is_overdue(commitment, today):
             overdue.append(
                 Overdue(commitment.id, commitment.from_function, commitment.to_function, commitment.owner, commitment.what, commitment.due, (today - commitment.due).days)
             )
-        else:  # overdue from the start of the day after it is due
-            later.append(local_moment(commitment.due + timedelta(days=1), time(0), zone))
+        elif rules.is_pending(commitment):
+            later.append(local_moment(rules.first_late_day(commitment.due), time(0), zone))
     overdue.sort(key=lambda item: (item.due, item.id))
     return Health(
         functions=pair.functions,

@@ -3,8 +3,9 @@
 - the open initiatives they are part of: as proposer, sponsor, owner of a commitment, or
   through a function they belong to (`activity.functions_of`: leads and members from the
   configuration, and the members of the function's channel);
-- the open commitments they owe (open, slipped, blocked), grouped by due date in their own
-  calendar (past due, due within a week, later), and those owed to their functions;
+- the live commitments they owe (bot.core.rules): overdue, due soon and due later, by due date
+  in their own calendar, and apart from these the blocked ones, which wait on someone else;
+  and the live commitments owed to their functions;
 - for executives and hub staff, the function × function matrix of the digest
   (`digest.pair_rows`): each pair's joint initiatives, its open, overdue and done
   commitments, when it last met and its state.
@@ -16,20 +17,18 @@ there is. Nothing here knows Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import digest
-from bot.core.commitments import LIVE as OPEN_COMMITMENT_STATUSES
-from bot.core.initiatives import OPEN_STATUSES
+from bot.core import digest, rules
 from bot.core.listing import Listed
 from bot.models import Commitment, Initiative, InitiativeFunction
 
-SOON_DAYS = 7
+SOON_DAYS = rules.DUE_SOON_DAYS  # the name the renderer uses
 SHOWN = 10  # items read per list; the rest are counted
 
 
@@ -64,6 +63,7 @@ class HomeData:
     overdue: Listed = Listed()
     due_soon: Listed = Listed()
     later: Listed = Listed()
+    blocked: Listed = Listed()  # owed by the person, waiting on someone else: never overdue
     owed_to_me: Listed = Listed()  # owed to one of the person's functions, by someone else
     matrix: tuple[digest.PairRow, ...] | None = None  # None: not an executive or hub staff
     roles: tuple[str, ...] = ()  # "executive", "hub staff", "admin"
@@ -76,7 +76,6 @@ def sees_matrix(user_id: str, settings: Settings) -> bool:
 def gather(session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date, now: datetime) -> HomeData:
     """`today` is the person's own day (for due dates); `now`, aware UTC, dates the matrix."""
     functions = tuple(dict.fromkeys(functions))
-    soon = today + timedelta(days=SOON_DAYS)
     mine = Commitment.owner == user_id
     roles = tuple(
         role
@@ -92,10 +91,11 @@ def gather(session: Session, settings: Settings, user_id: str, functions: Iterab
         today=today,
         functions=functions,
         initiatives=_initiatives(session, user_id, functions),
-        overdue=_commitments(session, mine, Commitment.due < today),
-        due_soon=_commitments(session, mine, Commitment.due >= today, Commitment.due <= soon),
-        later=_commitments(session, mine, Commitment.due > soon),
-        owed_to_me=_commitments(session, Commitment.to_function.in_(functions), Commitment.owner != user_id)
+        overdue=_commitments(session, mine, rules.overdue(today)),
+        due_soon=_commitments(session, mine, rules.due_soon(today)),
+        later=_commitments(session, mine, rules.due_later(today)),
+        blocked=_commitments(session, mine, rules.blocked()),
+        owed_to_me=_commitments(session, rules.live(), Commitment.to_function.in_(functions), Commitment.owner != user_id)
         if functions
         else Listed(),
         matrix=digest.pair_rows(session, settings, now) if sees_matrix(user_id, settings) else None,
@@ -111,7 +111,7 @@ def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Li
     ]
     if functions:
         part_of.append(Initiative.functions.any(InitiativeFunction.function_key.in_(functions)))
-    where = and_(Initiative.status.in_(OPEN_STATUSES), or_(*part_of))
+    where = and_(rules.open_initiative(), or_(*part_of))
     total = session.scalar(select(func.count()).select_from(Initiative).where(where)) or 0
     found = list(session.scalars(select(Initiative).where(where).order_by(Initiative.id.desc()).limit(SHOWN)))
     if not found:
@@ -139,7 +139,7 @@ def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Li
 
 
 def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
-    where = and_(Commitment.status.in_(OPEN_COMMITMENT_STATUSES), *conditions)
+    where = and_(*conditions)
     total = session.scalar(select(func.count()).select_from(Commitment).where(where)) or 0
     rows = session.execute(
         select(Commitment, Initiative.title)

@@ -11,14 +11,14 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
-from bot.core import routing
+from bot.core import routing, rules
 from bot.models import Initiative, InitiativeFunction, Pair
 
 TITLE_LIMIT = 150
 PROBLEM_LIMIT = 3000
 OBSTACLES_LIMIT = 1000
-STATUSES = ("proposed", "active", "blocked", "done", "dropped")
-OPEN_STATUSES = ("proposed", "active", "blocked")
+STATUSES = rules.INITIATIVE_STATUSES
+OPEN_STATUSES = rules.OPEN_INITIATIVE_STATUSES  # the name the Slack edge uses
 STALLED_STATES = ("stalled", "escalated")
 
 
@@ -171,7 +171,7 @@ def listing(
     if stalled:
         query = query.where(Initiative.pairs.any(Pair.state.in_(STALLED_STATES)))
     if open_only:
-        query = query.where(Initiative.status.in_(OPEN_STATUSES))
+        query = query.where(rules.open_initiative())
     if mine:
         query = query.where((Initiative.proposer == mine) | (Initiative.sponsor == mine))
     if function:

@@ -27,10 +27,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
-from bot.core import health
+from bot.core import health, rules
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
-from bot.core.initiatives import OPEN_STATUSES
 from bot.db import insert_for
 from bot.models import Initiative, Nudge, Pair
 
@@ -134,7 +133,7 @@ def plan_batch(
 
 
 def _decide(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative) -> list[Delivery]:
-    if initiative.status not in OPEN_STATUSES or not all(key in settings.functions for key in pair.functions):
+    if not rules.is_open(initiative) or not all(key in settings.functions for key in pair.functions):
         # A closed initiative, or a function no longer configured: looked at again weekly, in
         # case the initiative reopens or the function comes back.
         pair.next_check_at = now + RECHECK
@@ -353,7 +352,7 @@ def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -
     if pair is None or pair.nudge_round != (nudge.payload or {}).get("round"):
         return None
     initiative = pair.initiative
-    if initiative.status not in OPEN_STATUSES:
+    if not rules.is_open(initiative):
         return None
     if pair.snoozed_until is not None and pair.snoozed_until > now:
         return None
