@@ -11,12 +11,13 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin cdohub \
 
 WORKDIR /app
 
-COPY pyproject.toml README.md config.example.toml ./
+COPY pyproject.toml README.md config.example.toml requirements.lock ./
 COPY bot/ bot/
 COPY migrations/ migrations/
 
-# A regular (non-editable) install: the migrations package ships with it.
-RUN pip install --no-cache-dir ".[postgres]" \
+# A regular (non-editable) install: the migrations package ships with it. The lock pins every
+# dependency to the versions CI tested.
+RUN pip install --no-cache-dir -c requirements.lock ".[postgres]" \
     && rm -rf build cdo_hub.egg-info
 
 USER cdohub
