@@ -1,104 +1,139 @@
-"""The hub's clockwork inside `serve`: APScheduler jobs for the nudge sweep and the digest.
+"""The hub's clockwork inside `serve`: one APScheduler job per process, kept in memory.
 
-Jobs are stored in the hub's own database (SQLAlchemyJobStore, table `apscheduler_jobs`), so
-a restart keeps the schedule: a job that is already stored with the same trigger keeps its
-next run time instead of being rescheduled from "now", and a run missed while the process
-was down happens once at start (coalesce) if it is within the grace time. Several replicas
-may each run the jobs: the sweep and the digest claim every message in the database, so a
-run twice sends nothing twice.
+APScheduler 3 requires that a job store never be shared between schedulers, so each process
+has its own MemoryJobStore and nothing about the schedule is written to the database. A
+restart starts the schedule afresh; what must be neither lost nor doubled is read from the
+hub's own tables instead:
+
+- The tick runs at start and then every `sweep_every_minutes`: first the nudge sweep, then
+  the weekly digest if it is due. A sweep handles whatever the database says is due (pairs
+  past their next check time, claimed nudges not yet sent), so a tick missed while the
+  process was down is made up by the next one.
+- The digest has no cron job of its own. Each tick asks `bot.core.schedule.digest_due`: has
+  this week's moment (`[digest] day` and `time`, in the hub's time zone) passed with a
+  recipient still unclaimed? So the digest goes out at most one interval after its moment, a
+  process that starts after the moment sends it at once, and a digest stopped before its
+  claims (a refused token) is tried again at the next tick. A cron job of its own would be at most one
+  interval more punctual, and would still need this check at start and a retry.
+- Any number of replicas may run this job, each with its own settings: every message is
+  claimed under a unique key in the same database before it is sent, so two ticks at once
+  send it once, and no replica can overwrite another's schedule.
+
+A second job, every few seconds, sends what the outbox still owes (a message whose first
+attempt failed, or whose sender died) and handles events stored but not handled; each message
+and event is taken by one process at a time, so replicas share that work too.
+
+The scheduler does not know the use cases: `start` is given the callables to run.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Protocol, runtime_checkable
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock
 from bot.config import Settings
-from bot.app.hub import Hub as Runtime
+from bot.core.schedule import digest_due
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOB = "nudge-sweep"
-DIGEST_JOB = "weekly-digest"
-DIGEST_GRACE = 12 * 3600  # a digest missed at 09:00 still goes out if the hub is back by 21:00
-
-# Stored jobs name their function by reference ("bot.scheduler:sweep_job"), and a Runtime
-# cannot be pickled: the running hub is found here. One scheduler per process.
-_hub: Runtime | None = None
+TICK_JOB = "sweep-and-digest"
+DELIVERY_JOB = "deliveries"
+DELIVER_EVERY_SECONDS = 15  # what is still owed goes out within a minute or two of Slack coming back
 
 
-def _current() -> Runtime:
-    if _hub is None:
-        raise RuntimeError("the scheduler's jobs run only inside a started scheduler")
-    return _hub
+class Hub(Protocol):
+    """What the tick reads from the running hub (bot.runtime.Runtime has it)."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Clock
 
 
-def sweep_job() -> None:
-    from bot.app.sweep import run_sweep
+@runtime_checkable
+class Counted(Protocol):
+    """A report that counts its messages by status, for the log line."""
 
-    report = run_sweep(_current())
-    log.info("nudge sweep: %d pairs checked, %d sent, %d deferred, %d failed", report.checked, report.count("sent"), report.count("deferred"), report.count("failed"))
-
-
-def digest_job() -> None:
-    from bot.app.digest import run_digest
-
-    report = run_digest(_current())
-    log.info("weekly digest: %d sent, %d deferred to working hours", report.count("sent"), report.count("deferred"))
+    def count(self, status: str) -> int: ...
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    id: str
-    func: str
-    trigger: BaseTrigger
-    grace: int  # misfire_grace_time, seconds
+def _summary(result: object) -> str:
+    if isinstance(result, Counted):
+        return ", ".join(f"{result.count(status)} {status}" for status in ("sent", "deferred", "failed"))
+    return "done"
 
 
-def job_specs(settings: Settings) -> list[JobSpec]:
-    every = settings.nudges.sweep_every_minutes
-    day, at = settings.digest.day, settings.digest.time
-    return [
-        JobSpec(SWEEP_JOB, f"{__name__}:sweep_job", IntervalTrigger(minutes=every, timezone=settings.tz), every * 60),
-        JobSpec(DIGEST_JOB, f"{__name__}:digest_job", CronTrigger(day_of_week=day, hour=at.hour, minute=at.minute, timezone=settings.tz), DIGEST_GRACE),
-    ]
+def tick(hub: Hub, *, sweep: Callable[[], object], digest: Callable[[], object]) -> None:
+    """One round: the sweep, then the digest if this week's is due. One failing spares the other."""
+    try:
+        log.info("nudge sweep: %s", _summary(sweep()))
+    except Exception:
+        log.exception("the nudge sweep failed; the next tick tries again")
+    try:
+        with hub.sessions() as session:
+            due = digest_due(session, hub.settings, hub.clock.now())
+        if due:
+            log.info("weekly digest: %s", _summary(digest()))
+    except Exception:
+        log.exception("the weekly digest failed; the next tick tries again")
 
 
-def _same_schedule(stored: BaseTrigger, wanted: BaseTrigger) -> bool:
-    if isinstance(stored, IntervalTrigger) and isinstance(wanted, IntervalTrigger):
-        return stored.interval == wanted.interval and str(stored.timezone) == str(wanted.timezone)
-    return type(stored) is type(wanted) and repr(stored) == repr(wanted)
+def deliver_tick(deliver: Callable[[], object]) -> None:
+    try:
+        deliver()
+    except Exception:
+        log.exception("delivering what is owed failed; the next tick tries again")
 
 
-def start(hub: Runtime) -> BackgroundScheduler:
-    global _hub
-    _hub = hub
-    scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=hub.engine)},
-        job_defaults={"coalesce": True, "max_instances": 1},
-        timezone=hub.settings.tz,
+def build(
+    hub: Hub, *, sweep: Callable[[], object], digest: Callable[[], object], deliver: Callable[[], object] | None = None
+) -> BackgroundScheduler:
+    """The scheduler with its jobs, not started (a test can add listeners first). `deliver`,
+    when given, runs every few seconds: messages still owed, and events stored but not handled."""
+    every = hub.settings.nudges.sweep_every_minutes
+    scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone=hub.settings.tz)
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(minutes=every, timezone=hub.settings.tz),
+        args=(hub,),
+        kwargs={"sweep": sweep, "digest": digest},
+        id=TICK_JOB,
+        name="nudge sweep and weekly digest",
+        next_run_time=datetime.now(timezone.utc),  # at start: catch up at once
+        coalesce=True,  # ticks missed while this process was busy run once
+        max_instances=1,  # a tick due while the last still runs is skipped, never run alongside
+        misfire_grace_time=None,  # a late tick is still worth running
     )
-    scheduler.start(paused=True)  # the job store is open: stored jobs can be read before any runs
-    for spec in job_specs(hub.settings):
-        stored = scheduler.get_job(spec.id)
-        keep = {"next_run_time": stored.next_run_time} if stored is not None and _same_schedule(stored.trigger, spec.trigger) else {}
+    if deliver is not None:
         scheduler.add_job(
-            spec.func, spec.trigger, id=spec.id, name=spec.id, replace_existing=True, misfire_grace_time=spec.grace, coalesce=True, max_instances=1, **keep
+            deliver_tick,
+            IntervalTrigger(seconds=DELIVER_EVERY_SECONDS),
+            args=(deliver,),
+            id=DELIVERY_JOB,
+            name="messages owed and events pending",
+            next_run_time=datetime.now(timezone.utc),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
-    scheduler.resume()
-    for job in scheduler.get_jobs():
-        log.info("scheduled %s: next run %s", job.id, job.next_run_time)
+    return scheduler
+
+
+def start(
+    hub: Hub, *, sweep: Callable[[], object], digest: Callable[[], object], deliver: Callable[[], object] | None = None
+) -> BackgroundScheduler:
+    scheduler = build(hub, sweep=sweep, digest=digest, deliver=deliver)
+    scheduler.start()
+    log.info("scheduler started: the nudge sweep and the digest check run now and every %d minutes", hub.settings.nudges.sweep_every_minutes)
     return scheduler
 
 
 def stop(scheduler: BackgroundScheduler, *, wait: bool = False) -> None:
-    global _hub
     if scheduler.running:
         scheduler.shutdown(wait=wait)
-    _hub = None

@@ -8,19 +8,11 @@ from bot.models import Base
 config = context.config
 target_metadata = Base.metadata
 
-# Tables that other libraries create and own (APScheduler's job store).
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name in FOREIGN_TABLES)
-
 
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

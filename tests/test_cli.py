@@ -255,9 +255,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
         with self.log.open("w") as log:
+            # Without the scheduler: its first tick, at start, would talk to Slack while these
+            # tests watch what requests do (tests/test_scheduler.py runs `serve` with it).
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "--config", str(cwd / "config.toml"), "serve", "--http",
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                 "--host", "127.0.0.1", "--port", str(self.port), "--no-scheduler"],
                 cwd=cwd,
                 env=clean_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=database_url, **env),
                 stdout=log,

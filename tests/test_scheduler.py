@@ -1,135 +1,264 @@
-"""The scheduler inside `serve`: jobs stored in the hub's database, a schedule that survives a
-restart, and missed runs caught up once."""
+"""The scheduler inside `serve`: one in-memory job per process that sweeps and, when this week's
+digest is due by the hub's own claims, sends it; restarts and replicas send it once."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
-import time
-from datetime import datetime, timedelta, timezone
+import threading
+import time as clock
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect
 
 from bot import scheduler as clockwork
+from bot.core.schedule import digest_due
 from bot.db import upgrade
-from tests.nudge_world import World, paris
+from bot.runtime import Runtime
+from bot.slack.nudging import SweepReport, run_digest, run_sweep
+from tests.nudge_world import World, paris, runtime_for
 
 
 @pytest.fixture
 def world(migrated_url, emulator):
     running = World(migrated_url, emulator)
-    running.clock.set(paris(16, 9))
+    running.clock.set(paris(16, 9))  # Monday: the demo's digest is due at 09:00 in Paris
     yield running
     running.close()
 
 
-@pytest.fixture
-def started():
-    schedulers = []
+class Ticks:
+    """Schedulers started by a test, each with a way to wait for its first tick (at start)."""
 
-    def start(hub):
-        scheduler = clockwork.start(hub)
-        schedulers.append(scheduler)
+    def __init__(self) -> None:
+        self.running: list[BackgroundScheduler] = []
+        self.errors: list[JobExecutionEvent] = []
+
+    def launch(self, scheduler: BackgroundScheduler) -> threading.Event:
+        ticked = threading.Event()
+
+        def done(event: JobExecutionEvent) -> None:
+            if event.exception is not None:
+                self.errors.append(event)
+            ticked.set()
+
+        scheduler.add_listener(done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.start()
+        self.running.append(scheduler)
+        return ticked
+
+    def wait(self, *ticked: threading.Event) -> None:
+        for event in ticked:
+            assert event.wait(timeout=60), "a scheduler did not tick at start"
+        assert not self.errors, self.errors
+
+    def start(self, hub: Runtime, **jobs) -> BackgroundScheduler:
+        """A scheduler with the real use cases (unless given others), after its first tick."""
+        jobs = {"sweep": lambda: run_sweep(hub), "digest": lambda: run_digest(hub), **jobs}
+        scheduler = clockwork.build(hub, **jobs)
+        self.wait(self.launch(scheduler))
         return scheduler
 
-    yield start
-    for scheduler in schedulers:
-        clockwork.stop(scheduler, wait=True)
+    def stop(self) -> None:
+        for scheduler in self.running:
+            clockwork.stop(scheduler, wait=True)
 
 
-def stored_jobs(world: World) -> dict[str, float]:
-    with world.hub.engine.connect() as connection:
-        return dict(connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all())
+@pytest.fixture
+def ticks():
+    running = Ticks()
+    yield running
+    running.stop()
 
 
-def set_next_runs(world: World, **when: datetime) -> None:
-    """Move stored jobs, as if the hub had been down meanwhile (no scheduler runs here)."""
-    store = SQLAlchemyJobStore(engine=world.hub.engine)
-    store.start(BackgroundScheduler(), "default")  # a scheduler object to rebuild jobs with; not started
-    for job_id, moment in when.items():
-        job = store.lookup_job(job_id.replace("_", "-"))
-        state = job.__getstate__()
-        state["next_run_time"] = moment
-        job.__setstate__(state)
-        store.update_job(job)
+def due(world: World, at: datetime, hub: Runtime | None = None) -> bool:
+    hub = hub or world.hub
+    with hub.sessions() as session:
+        return digest_due(session, hub.settings, at)
 
 
-def runs(caplog, what: str) -> int:
-    return sum(1 for record in caplog.records if record.name == "bot.scheduler" and record.getMessage().startswith(what))
+def digest_rows(world: World) -> list[str]:
+    return sorted(row.key for row in world.nudge_rows() if row.kind == "digest")
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
+def counted(calls: Counter, name: str, job):
+    def run():
+        calls[name] += 1
+        return job()
+
+    return run
 
 
-def test_jobs_live_in_the_database_and_keep_their_schedule_across_restarts(world, started):
-    scheduler = started(world.hub)
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"nudge-sweep", "weekly-digest"}
-    sweep, digest = jobs["nudge-sweep"], jobs["weekly-digest"]
-    assert sweep.trigger.interval == timedelta(minutes=15)
-    assert (sweep.coalesce, sweep.max_instances, sweep.misfire_grace_time) == (True, 1, 900)
-    local = digest.next_run_time.astimezone(world.hub.settings.tz)
-    assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)  # Monday 09:00 in Paris
-    before = stored_jobs(world)
-    assert set(before) == {"nudge-sweep", "weekly-digest"}
-
-    clockwork.stop(scheduler, wait=True)
-    time.sleep(0.05)
-    started(world.hub)  # a restart: not rescheduled from "now"
-    assert stored_jobs(world) == before
+# --- the job -----------------------------------------------------------------------------------
 
 
-def test_a_changed_interval_replaces_the_stored_job(world, migrated_url, emulator, started):
-    clockwork.stop(started(world.hub), wait=True)
+def test_one_job_in_memory_runs_at_start_then_every_interval(world, ticks):
+    before = datetime.now(timezone.utc)
+    scheduler = clockwork.build(world.hub, sweep=lambda: run_sweep(world.hub), digest=lambda: run_digest(world.hub))
+    [job] = scheduler.get_jobs()
+    assert job.trigger.interval == timedelta(minutes=15)
+    assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+    assert job.next_run_time <= datetime.now(timezone.utc)  # due at once
+
+    ticks.wait(ticks.launch(scheduler))
+    assert scheduler.get_job(clockwork.TICK_JOB).next_run_time >= before + timedelta(minutes=15)
+    assert "apscheduler_jobs" not in inspect(world.hub.engine).get_table_names()
+    assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
+
+
+def test_the_interval_is_the_configured_one(migrated_url, emulator):
     faster = World(migrated_url, emulator, nudges={"sweep_every_minutes": 5})
     try:
-        scheduler = started(faster.hub)
-        assert scheduler.get_job("nudge-sweep").trigger.interval == timedelta(minutes=5)
+        [job] = clockwork.build(faster.hub, sweep=lambda: None, digest=lambda: None).get_jobs()
+        assert job.trigger.interval == timedelta(minutes=5)
     finally:
         faster.close()
 
 
-def test_runs_missed_while_down_happen_once_at_start(world, started, caplog):
-    caplog.set_level(logging.INFO, logger="bot.scheduler")
-    world.propose(paris(2, 10))
-    clockwork.stop(started(world.hub), wait=True)
-    now = datetime.now(timezone.utc)
-    # Down for an hour: four sweeps and Monday's digest were missed.
-    set_next_runs(world, nudge_sweep=now - timedelta(minutes=61), weekly_digest=now - timedelta(hours=3))
+def test_the_scheduler_imports_nothing_from_the_slack_edge():
+    names = "import sys, bot.scheduler; print(sorted(m for m in sys.modules if m.startswith('bot.slack')))"
+    loaded = subprocess.run([sys.executable, "-c", names], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
-    scheduler = started(world.hub)
-    wait_for(lambda: runs(caplog, "nudge sweep") >= 1 and runs(caplog, "weekly digest") >= 1)
-    time.sleep(0.5)
-    assert runs(caplog, "nudge sweep") == 1 and runs(caplog, "weekly digest") == 1
+
+# --- when the digest is due --------------------------------------------------------------------
+
+
+def test_the_digest_is_due_from_its_moment_until_claimed(world):
+    assert not due(world, paris(16, 8, 59))
+    assert due(world, paris(16, 9))
+    # The moment is in the hub's time zone: 09:00 in Paris is 08:00 UTC in March.
+    assert not due(world, datetime(2026, 3, 16, 7, 59, tzinfo=timezone.utc))
+    assert due(world, datetime(2026, 3, 16, 8, 0, tzinfo=timezone.utc))
+
+    world.digest(paris(16, 9))
+    assert digest_rows(world) == ["digest:2026-W12:U0CDO", "digest:2026-W12:U0CEO"]
+    assert not due(world, paris(16, 9, 15))
+    assert not due(world, paris(22, 23, 59))  # Sunday: still this week's
+    assert not due(world, paris(23, 8, 59))
+    assert due(world, paris(23, 9))  # next Monday
+
+
+def test_the_configured_day_and_time_are_the_moment(world):
+    settings = world.hub.settings
+    sunday = replace(settings, digest=replace(settings.digest, day="sun", time=time(17, 30)))
+    with world.hub.sessions() as session:
+        assert not digest_due(session, sunday, paris(16, 9))  # Monday: this week's is yet to come
+        assert not digest_due(session, sunday, paris(22, 17, 29))
+        assert digest_due(session, sunday, paris(22, 17, 30))
+
+
+def test_a_partly_claimed_digest_is_due_until_everyone_has_it(world, migrated_url, emulator):
+    # A replica configured without hub staff sent this week's digest to the CEO alone.
+    earlier = World(migrated_url, emulator, hub={"staff": ()})
+    try:
+        earlier.digest(paris(16, 9))
+    finally:
+        earlier.close()
+    assert digest_rows(world) == ["digest:2026-W12:U0CEO"]
+    assert due(world, paris(16, 10))
+
+    world.clock.set(paris(16, 10))
+    clockwork.tick(world.hub, sweep=lambda: None, digest=lambda: run_digest(world.hub))
     assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
-    assert scheduler.get_job("nudge-sweep").next_run_time > now
-    next_digest = scheduler.get_job("weekly-digest").next_run_time
-    assert next_digest > now and next_digest.astimezone(world.hub.settings.tz).strftime("%a %H:%M") == "Mon 09:00"
-
-    clockwork.stop(scheduler, wait=True)
-    started(world.hub)  # and a restart after that repeats nothing
-    time.sleep(0.5)
-    assert runs(caplog, "nudge sweep") == 1 and runs(caplog, "weekly digest") == 1
+    assert not due(world, paris(16, 10))
 
 
-def test_a_run_missed_beyond_its_grace_time_is_skipped(world, started, caplog):
-    caplog.set_level(logging.INFO, logger="bot.scheduler")
-    clockwork.stop(started(world.hub), wait=True)
-    now = datetime.now(timezone.utc)
-    set_next_runs(world, weekly_digest=now - timedelta(days=2))  # a digest two days late is not sent
-    scheduler = started(world.hub)
-    time.sleep(0.5)
-    assert runs(caplog, "weekly digest") == 0 and world.digests("U0CEO") == []
-    assert scheduler.get_job("weekly-digest").next_run_time > now
+def test_recipients_slack_reports_gone_do_not_keep_it_due(world):
+    world.emulator.workspace.users["U0CEO"].deleted = True
+    calls: Counter = Counter()
+    digest = counted(calls, "digest", lambda: run_digest(world.hub))
+    clockwork.tick(world.hub, sweep=lambda: None, digest=digest)
+    assert world.digests("U0CEO") == [] and len(world.digests("U0CDO")) == 1
+    assert not due(world, paris(16, 9, 15))
+    world.clock.set(paris(16, 9, 15))
+    clockwork.tick(world.hub, sweep=lambda: None, digest=digest)
+    assert calls["digest"] == 1
+
+
+# --- the tick ----------------------------------------------------------------------------------
+
+
+def test_a_tick_sweeps_every_time_and_runs_the_digest_only_when_due(world):
+    initiative = world.propose(paris(2, 10))
+    calls: Counter = Counter()
+    jobs = {"sweep": counted(calls, "sweep", lambda: run_sweep(world.hub)), "digest": counted(calls, "digest", lambda: run_digest(world.hub))}
+
+    for at, sweeps, digests in ((paris(16, 8, 45), 1, 0), (paris(16, 9), 2, 1), (paris(16, 9, 15), 3, 1), (paris(20, 17), 4, 1)):
+        world.clock.set(at)
+        clockwork.tick(world.hub, **jobs)
+        assert (calls["sweep"], calls["digest"]) == (sweeps, digests), at
+    assert len(world.pair_nudges(initiative)) == 1  # the sweep ran for real
+    assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
+
+
+def test_a_failing_sweep_does_not_hold_up_the_digest(world, caplog):
+    def broken():
+        raise RuntimeError("the sweep broke")
+
+    clockwork.tick(world.hub, sweep=broken, digest=lambda: run_digest(world.hub))
+    assert len(world.digests("U0CEO")) == 1
+    [failure] = [record for record in caplog.records if record.name == "bot.scheduler" and record.exc_info]
+    assert "nudge sweep failed" in failure.getMessage() and "the sweep broke" in str(failure.exc_info[1])
+
+
+# --- restarts and replicas ---------------------------------------------------------------------
+
+
+def test_a_restart_after_the_moment_sends_the_digest_once(world, ticks):
+    world.clock.set(paris(16, 11))  # the hub was down at 09:00
+    first = ticks.start(world.hub)
+    assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
+    clockwork.stop(first, wait=True)
+
+    restarted = world.another_process()
+    try:
+        calls: Counter = Counter()
+        ticks.start(restarted, digest=counted(calls, "digest", lambda: run_digest(restarted)))
+        assert calls["digest"] == 0  # nothing is due: the claims say so
+    finally:
+        ticks.stop()
+        restarted.close()
+    assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
+    assert digest_rows(world) == ["digest:2026-W12:U0CDO", "digest:2026-W12:U0CEO"]
+
+
+def test_two_replicas_with_different_settings_send_the_digest_once(world, ticks):
+    hubs = [world.another_process(), runtime_for(world.url, world.emulator, world.clock, nudges={"sweep_every_minutes": 5})]
+    together = threading.Barrier(len(hubs))  # both ticks reach the digest check at the same time
+    reports: list[SweepReport] = []
+
+    def replica(hub: Runtime) -> BackgroundScheduler:
+        def sweep():
+            together.wait(timeout=30)
+            return run_sweep(hub)
+
+        def digest():
+            reports.append(run_digest(hub))
+
+        return clockwork.build(hub, sweep=sweep, digest=digest)
+
+    try:
+        started = [(scheduler, ticks.launch(scheduler)) for scheduler in map(replica, hubs)]
+        ticks.wait(*(ticked for _, ticked in started))
+        # Each keeps its own schedule: neither overwrote the other's.
+        assert [s.get_job(clockwork.TICK_JOB).trigger.interval for s, _ in started] == [timedelta(minutes=15), timedelta(minutes=5)]
+    finally:
+        ticks.stop()
+        for hub in hubs:
+            hub.close()
+    assert sum(report.count("sent") for report in reports) == 2  # however many of them ran it
+    assert len(world.digests("U0CEO")) == 1 and len(world.digests("U0CDO")) == 1
+    assert digest_rows(world) == ["digest:2026-W12:U0CDO", "digest:2026-W12:U0CEO"]
+    assert all(row.status == "sent" for row in world.nudge_rows())
+
+
+# --- inside `serve` ----------------------------------------------------------------------------
 
 
 def test_serve_starts_the_scheduler_unless_told_not_to(tmp_path):
@@ -137,25 +266,38 @@ def test_serve_starts_the_scheduler_unless_told_not_to(tmp_path):
 
     config = tmp_path / "config.toml"
     config.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    jobs = {}
+    logs, tables = {}, {}
     for flags in ((), ("--no-scheduler",)):
         url = f"sqlite:///{tmp_path / f'hub{len(flags)}.db'}"
         upgrade(url)
         port = free_port()
         command = [sys.executable, "-m", "bot", "--config", str(config), "serve", "--http", "--host", "127.0.0.1", "--port", str(port), *flags]
         env = clean_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=url, SLACK_API_URL="http://127.0.0.1:9/api/")
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = tmp_path / f"serve{len(flags)}.log"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            wait_for(lambda: _healthy(http, port) or process.poll() is not None, timeout=30)
-            assert process.poll() is None
-            with create_engine(url).connect() as connection:
-                stored = connection.execute(text("SELECT name FROM sqlite_master WHERE name = 'apscheduler_jobs'")).scalar()
-                jobs[flags] = connection.execute(text("SELECT id FROM apscheduler_jobs ORDER BY id")).scalars().all() if stored else None
+            # The scheduler starts before the server answers, and its tick starts at once.
+            wait_for(lambda: (_healthy(http, port) and (flags or 'Running job "nudge sweep and weekly digest' in log.read_text())) or process.poll() is not None)
+            assert process.poll() is None, log.read_text()
+            logs[flags] = log.read_text()
+            engine = create_engine(url)
+            tables[flags] = set(inspect(engine).get_table_names())
+            engine.dispose()
         finally:
             process.terminate()
             process.wait(timeout=15)
-    assert jobs[()] == ["nudge-sweep", "weekly-digest"]
-    assert jobs[("--no-scheduler",)] is None
+    assert "scheduler started" in logs[()] and "scheduler started" not in logs[("--no-scheduler",)]
+    assert all("apscheduler_jobs" not in names for names in tables.values())
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    """Poll another process until `condition` holds (its log and /healthz are all we can see)."""
+    deadline = clock.monotonic() + timeout
+    while not condition():
+        if clock.monotonic() > deadline:
+            raise AssertionError("timed out")
+        clock.sleep(0.05)
 
 
 def _healthy(http, port: int) -> bool:

@@ -215,7 +215,7 @@ class Story:
         self.show("And the commitment's message is updated in place:", self.posted("C0HUB", self.commitment_ts))
 
     def nudges(self) -> None:
-        self.step("Then nobody writes for three weeks. The scheduler's sweep runs every three hours, day and night")
+        self.step("Then nobody writes for three weeks. The demo sweeps every three hours of them, day and night (serve sweeps every 15 minutes)")
         clock = self.hub.runtime.clock
         assert isinstance(clock, FixedClock)
         zone = self.hub.settings.tz
