@@ -1,6 +1,6 @@
 """`cdo-hub report initiatives|pairs|commitments --format table|csv|json`.
 
-Each report is a list of plain dicts (the JSON contract of SPEC.md); table and CSV flatten
+Each report is a list of plain dicts (the JSON fields README lists); table and CSV flatten
 nested values."""
 
 from __future__ import annotations

@@ -57,19 +57,22 @@ def test_due_dates_read_in_the_persons_calendar():
         user="U0IT1",
         today=TODAY,
         functions=("it",),
-        overdue=Listed((commitment(1, TODAY - timedelta(days=1)), commitment(2, TODAY - timedelta(days=5), status="blocked")), 2),
+        overdue=Listed((commitment(1, TODAY - timedelta(days=1)), commitment(7, TODAY - timedelta(days=2))), 2),
         due_soon=Listed((commitment(3, TODAY), commitment(4, TODAY + timedelta(days=1)), commitment(5, TODAY + timedelta(days=6), status="slipped")), 3),
         later=Listed((commitment(6, TODAY + timedelta(days=40)),), 1),
+        blocked=Listed((commitment(2, TODAY - timedelta(days=5), status="blocked"),), 1),
     )
     text = rendered(home_view(data, SETTINGS))
     assert "*#1* IT → Marketing: Open the CRM API — due 2030-03-13, *1 day late*" in text
-    assert "*5 days late* · :no_entry: blocked" in text
+    # A blocked commitment waits on someone else: listed apart, never counted late.
+    assert "*#2* IT → Marketing: Open the CRM API — due 2030-03-09 · :no_entry: blocked" in text
+    assert "5 days late" not in text
     assert "*#3* IT → Marketing: Open the CRM API — due *today*" in text
     assert "*#4* IT → Marketing: Open the CRM API — due tomorrow" in text
     assert "due Wed 2030-03-20 · :arrows_counterclockwise: slipped" in text
     assert "due 2030-04-23" in text
-    assert "*Commitments you owe* (6)" in text
-    assert text.index("*Overdue* (2)") < text.index("*Due within 7 days* (3)") < text.index("*Later* (1)")
+    assert "*Commitments you owe* (7)" in text
+    assert text.index("*Overdue* (2)") < text.index("*Due within 7 days* (3)") < text.index("*Later* (1)") < text.index("*Blocked")
 
 
 def test_user_text_is_escaped_everywhere():

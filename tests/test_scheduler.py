@@ -20,7 +20,8 @@ from bot import scheduler as clockwork
 from bot.core.schedule import digest_due
 from bot.db import upgrade
 from bot.runtime import Runtime
-from bot.slack.nudging import SweepReport, run_digest, run_sweep
+from bot.app.digest import run_digest
+from bot.app.sweep import SweepReport, run_sweep
 from tests.nudge_world import World, paris, runtime_for
 
 

@@ -13,7 +13,7 @@ from bot.app.people import ZoneBook
 from bot.app.port import InstallBroken
 from bot.app.sweep import Line, SweepReport, deliver
 from bot.core import digest as digests
-from bot.core import nudges
+from bot.core import nudges, schedule
 from bot.core.calendar import WorkWeek
 from bot.core.nudges import Delivery
 from bot.db import transaction
@@ -29,7 +29,7 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
     settings = hub.settings
     now = hub.clock.now()
     report = SweepReport(now, dry_run)
-    recipients = list(dict.fromkeys([*settings.hub.executives, *settings.hub.staff]))
+    recipients = schedule.digest_recipients(settings)
     people = ZoneBook(hub, now, store=not dry_run)
     try:
         people.warm(recipients)
@@ -39,7 +39,7 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
         week = WorkWeek.of(settings.nudges)
         planned = [
             Delivery(
-                key=f"digest:{digest.week}:{user}",
+                key=schedule.digest_key(digest.week, user),
                 kind=nudges.DIGEST,
                 level=0,
                 channel=user,

@@ -67,6 +67,8 @@ def _initiative_line(item: InitiativeItem, settings: Settings) -> str:
 
 
 def _due(item: CommitmentItem, today: date) -> str:
+    if item.status == "blocked":  # waiting on someone else: never "late"
+        return f"due {item.due.isoformat()}"
     days = (item.due - today).days
     if days < 0:
         return f"due {item.due.isoformat()}, *{-days} day{'s' if days < -1 else ''} late*"
@@ -74,7 +76,7 @@ def _due(item: CommitmentItem, today: date) -> str:
         return "due *today*"
     if days == 1:
         return "due tomorrow"
-    if days <= core_home.SOON_DAYS:
+    if days < core_home.SOON_DAYS:
         return f"due {item.due:%a} {item.due.isoformat()}"
     return f"due {item.due.isoformat()}"
 
@@ -143,12 +145,13 @@ def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
         blocks.append(bk.context(f"None yet. Propose one with `{command} propose`."))
 
     blocks.append(bk.divider())
-    owed_total = data.overdue.total + data.due_soon.total + data.later.total
+    owed_total = data.overdue.total + data.due_soon.total + data.later.total + data.blocked.total
     blocks.append(bk.section(f"*Commitments you owe* ({owed_total})"))
     groups = (
         (":red_circle: *Overdue*", data.overdue),
         (f":hourglass_flowing_sand: *Due within {core_home.SOON_DAYS} days*", data.due_soon),
         (":calendar: *Later*", data.later),
+        (":no_entry: *Blocked — waiting on someone else*", data.blocked),
     )
     for title, listed in groups:
         if not listed.total:
