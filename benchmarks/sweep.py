@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select, text
 
-from bot.clock import FixedClock  # noqa: E402
-from bot.db import upgrade  # noqa: E402
-from bot.models import Initiative, InitiativeFunction, Pair  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
-from bot.sandbox.emulator import Emulator  # noqa: E402
-from bot.sandbox.harness import demo_settings  # noqa: E402
-from bot.app.sweep import run_sweep  # noqa: E402
+from bot.app.sweep import run_sweep
+from bot.clock import FixedClock
+from bot.db import upgrade
+from bot.models import Initiative, InitiativeFunction, Pair
+from bot.runtime import build_runtime
+from bot.sandbox.emulator import Emulator
+from bot.sandbox.harness import demo_settings
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 16, 10, 0, tzinfo=PARIS)  # a Monday, in working hours
@@ -40,19 +40,48 @@ def populate(hub, total: int, due: int) -> None:
     old, recent = NOW - timedelta(days=21), NOW - timedelta(days=1)
     with hub.engine.begin() as connection:
         initiatives = [
-            dict(id=n, title=f"Initiative {n}", problem="", journey="customer", obstacles="", status="active", proposer="U0CMO", sponsor="U0CEO",
-                 hub_channel=None, hub_ts=None, created_at=old, updated_at=old)
+            dict(
+                id=n,
+                title=f"Initiative {n}",
+                problem="",
+                journey="customer",
+                obstacles="",
+                status="active",
+                proposer="U0CMO",
+                sponsor="U0CEO",
+                hub_channel=None,
+                hub_ts=None,
+                created_at=old,
+                updated_at=old,
+            )
             for n in range(1, total + 1)
         ]
         connection.execute(insert(Initiative), initiatives)
-        connection.execute(insert(InitiativeFunction), [dict(initiative_id=n, function_key=k, reason="chosen by the proposer", route_status="posted") for n in range(1, total + 1) for k in ("marketing", "it")])
+        connection.execute(
+            insert(InitiativeFunction),
+            [
+                dict(initiative_id=n, function_key=k, reason="chosen by the proposer", route_status="posted")
+                for n in range(1, total + 1)
+                for k in ("marketing", "it")
+            ],
+        )
         pairs = []
         for n in range(1, total + 1):
             silent = n <= due
             pairs.append(
-                dict(initiative_id=n, function_a="it", function_b="marketing", state="active", nudge_round=0, nudge_level=0, created_at=old,
-                     last_activity_a=None if silent else recent, last_activity_b=None if silent else recent,
-                     last_joint_activity_at=None if silent else recent, next_check_at=NOW - timedelta(minutes=5) if silent else NOW + timedelta(days=3))
+                dict(
+                    initiative_id=n,
+                    function_a="it",
+                    function_b="marketing",
+                    state="active",
+                    nudge_round=0,
+                    nudge_level=0,
+                    created_at=old,
+                    last_activity_a=None if silent else recent,
+                    last_activity_b=None if silent else recent,
+                    last_joint_activity_at=None if silent else recent,
+                    next_check_at=NOW - timedelta(minutes=5) if silent else NOW + timedelta(days=3),
+                )
             )
         connection.execute(insert(Pair), pairs)
         if connection.dialect.name == "postgresql":
@@ -63,7 +92,9 @@ def plan_of_due_query(hub) -> str:
     query = "SELECT id FROM pairs WHERE next_check_at <= :now ORDER BY next_check_at, id LIMIT 500"
     with hub.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
-            rows = connection.execute(text("EXPLAIN QUERY PLAN " + query), {"now": NOW.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)}).all()
+            rows = connection.execute(
+                text("EXPLAIN QUERY PLAN " + query), {"now": NOW.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)}
+            ).all()
             return " | ".join(str(row[-1]) for row in rows)
         rows = connection.execute(text("EXPLAIN " + query), {"now": NOW}).all()
         return " | ".join(row[0].strip() for row in rows)
@@ -83,7 +114,10 @@ def main() -> int:
         hub = build_runtime(settings, clock=FixedClock(NOW))
         started = time.perf_counter()
         populate(hub, args.initiatives, args.due)
-        print(f"database: {hub.engine.dialect.name}; {args.initiatives} initiatives, {args.due} due, built in {time.perf_counter() - started:.1f}s")
+        print(
+            f"database: {hub.engine.dialect.name}; {args.initiatives} initiatives, {args.due} due, "
+            f"built in {time.perf_counter() - started:.1f}s"
+        )
         print(f"plan of the due query: {plan_of_due_query(hub)}")
 
         loaded = {"pairs": 0, "statements": 0}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.engine import make_url
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load
 from bot.app.port import InstallBroken
+from bot.config import ConfigError, Settings, load
 from bot.errors import EXIT_CONFIG, EXIT_FAILURE, CliError
 
 log = logging.getLogger("bot")
@@ -111,7 +111,10 @@ def _batch_runtime(args: argparse.Namespace):
     settings = _settings(args)
     at = _parse_at(args.at, settings)
     if not args.dry_run and not settings.slack.bot_token:
-        raise CliError("the bot token is not set (SLACK_BOT_TOKEN or [slack] bot_token), so nothing can be sent; --dry-run plans without sending", EXIT_CONFIG)
+        raise CliError(
+            "the bot token is not set (SLACK_BOT_TOKEN or [slack] bot_token), so nothing can be sent; --dry-run plans without sending",
+            EXIT_CONFIG,
+        )
     open_database(settings).dispose()
     return build_runtime(settings, clock=FixedClock(at) if at else None)
 
@@ -135,7 +138,11 @@ def _finish(report, summary: str, *, json_output: bool = False) -> int:
     # With --format json, stdout stays one JSON document and the summary goes to stderr.
     print(summary + (" (dry run: nothing was sent or changed)" if report.dry_run else ""), file=sys.stderr if json_output else sys.stdout)
     if report.install_error:
-        print(f"cdo-hub: Slack refused the bot token ({report.install_error}): check SLACK_BOT_TOKEN; what was claimed is kept for the next run", file=sys.stderr)
+        print(
+            f"cdo-hub: Slack refused the bot token ({report.install_error}): check SLACK_BOT_TOKEN; "
+            "what was claimed is kept for the next run",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
     return 0
 
@@ -149,13 +156,17 @@ def cmd_nudge(args: argparse.Namespace) -> int:
     finally:
         hub.close()
     _print_lines(report, args.format, hub.settings)
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "cancelled", "failed") if report.count(s) or s == "sent")
-    return _finish(report, f"nudge sweep as of {report.at.isoformat()}: {report.checked} pair(s) checked; {counts}", json_output=args.format == "json")
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "cancelled", "failed") if report.count(s) or s == "sent"
+    )
+    return _finish(
+        report, f"nudge sweep as of {report.at.isoformat()}: {report.checked} pair(s) checked; {counts}", json_output=args.format == "json"
+    )
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.core.digest import iso_week
     from bot.app.digest import run_digest
+    from bot.core.digest import iso_week
 
     hub = _batch_runtime(args)
     try:
@@ -163,7 +174,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     finally:
         hub.close()
     _print_lines(report, "text", hub.settings)
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "already", "failed") if report.count(s) or s == "sent")
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "already", "failed") if report.count(s) or s == "sent"
+    )
     return _finish(report, f"weekly digest {iso_week(report.at, hub.settings)} as of {report.at.isoformat()}: {counts}")
 
 
@@ -226,9 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=cmd_report)
 
-    commands.add_parser(
-        "check-config", help="validate the configuration; with a token, check channels and users in Slack"
-    ).set_defaults(func=cmd_check_config)
+    commands.add_parser("check-config", help="validate the configuration; with a token, check channels and users in Slack").set_defaults(
+        func=cmd_check_config
+    )
 
     demo = commands.add_parser("demo", help="run the whole story against the bundled local workspace emulator (no Slack account needed)")
     demo.add_argument("--database", metavar="URL", help="database to use (default: a fresh SQLite file in a temporary folder)")

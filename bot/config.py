@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -276,9 +277,7 @@ def _line_of(text: str, key: tuple[str, ...]) -> int | None:
     return header_line
 
 
-def _check_table(
-    reporter: _Reporter, path: tuple[str, ...], table: Any, schema: Mapping[str, Check]
-) -> dict[str, Any]:
+def _check_table(reporter: _Reporter, path: tuple[str, ...], table: Any, schema: Mapping[str, Check]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise reporter.fail(path, "must be a table")
     for name, value in table.items():
@@ -394,8 +393,7 @@ def load(explicit: str | None = None, env: Mapping[str, str] | None = None) -> S
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: configuration file not found (copy config.example.toml to config.toml, "
-            "or pass --config PATH or set CDO_HUB_CONFIG)"
+            f"{path}: configuration file not found (copy config.example.toml to config.toml, or pass --config PATH or set CDO_HUB_CONFIG)"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read the configuration file: {error}") from None

@@ -5,7 +5,7 @@ Every time is aware UTC in Python; `UTCDateTime` keeps it so on SQLite, which ha
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -42,15 +42,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where aware UTC is required")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -79,9 +79,7 @@ class Initiative(Base):
     functions: Mapped[list[InitiativeFunction]] = relationship(
         back_populates="initiative", cascade="all, delete-orphan", order_by="InitiativeFunction.id"
     )
-    pairs: Mapped[list[Pair]] = relationship(
-        back_populates="initiative", cascade="all, delete-orphan", order_by="Pair.id"
-    )
+    pairs: Mapped[list[Pair]] = relationship(back_populates="initiative", cascade="all, delete-orphan", order_by="Pair.id")
     commitments: Mapped[list[Commitment]] = relationship(
         back_populates="initiative", cascade="all, delete-orphan", order_by="Commitment.id"
     )
@@ -291,4 +289,3 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
-

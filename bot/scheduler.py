@@ -29,8 +29,9 @@ The scheduler does not know the use cases: `start` is given the callables to run
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -105,7 +106,7 @@ def build(
         kwargs={"sweep": sweep, "digest": digest},
         id=TICK_JOB,
         name="nudge sweep and weekly digest",
-        next_run_time=datetime.now(timezone.utc),  # at start: catch up at once
+        next_run_time=datetime.now(UTC),  # at start: catch up at once
         coalesce=True,  # ticks missed while this process was busy run once
         max_instances=1,  # a tick due while the last still runs is skipped, never run alongside
         misfire_grace_time=None,  # a late tick is still worth running
@@ -117,7 +118,7 @@ def build(
             args=(deliver,),
             id=DELIVERY_JOB,
             name="messages owed and events pending",
-            next_run_time=datetime.now(timezone.utc),
+            next_run_time=datetime.now(UTC),
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
@@ -130,7 +131,9 @@ def start(
 ) -> BackgroundScheduler:
     scheduler = build(hub, sweep=sweep, digest=digest, deliver=deliver)
     scheduler.start()
-    log.info("scheduler started: the nudge sweep and the digest check run now and every %d minutes", hub.settings.nudges.sweep_every_minutes)
+    log.info(
+        "scheduler started: the nudge sweep and the digest check run now and every %d minutes", hub.settings.nudges.sweep_every_minutes
+    )
     return scheduler
 
 

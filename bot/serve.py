@@ -6,17 +6,17 @@ import logging
 
 from sqlalchemy import Engine
 
-from bot.errors import EXIT_CONFIG, CliError
+from bot.app.digest import run_digest
+from bot.app.hub import Hub
+from bot.app.outbox import drain
+from bot.app.sweep import run_sweep
 from bot.config import Settings
 from bot.db import schema_status, upgrade
-from bot.app.hub import Hub
+from bot.errors import EXIT_CONFIG, CliError
 from bot.runtime import build_runtime
 from bot.scheduler import start as start_scheduler
 from bot.scheduler import stop as stop_scheduler
 from bot.slack.app import create_app
-from bot.app.digest import run_digest
-from bot.app.outbox import drain
-from bot.app.sweep import run_sweep
 from bot.slack.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
         upgrade(url)
         return
     raise CliError(
-        f"the database schema is at {status.current or 'no revision'} but this version needs "
-        f"{status.head}: run `cdo-hub db upgrade` first"
+        f"the database schema is at {status.current or 'no revision'} but this version needs {status.head}: run `cdo-hub db upgrade` first"
     )
 
 
@@ -53,7 +52,11 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     hub = build_runtime(settings)
     ensure_schema(hub.engine, settings.database_url)
     app = create_app(hub)
-    jobs = start_scheduler(hub, sweep=lambda: run_sweep(hub), digest=lambda: run_digest(hub), deliver=lambda: drain(hub)) if scheduler else None
+    jobs = (
+        start_scheduler(hub, sweep=lambda: run_sweep(hub), digest=lambda: run_digest(hub), deliver=lambda: drain(hub))
+        if scheduler
+        else None
+    )
     try:
         if use_socket:
             run_socket_mode(app, settings.slack.app_token or "")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import uuid
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -82,7 +83,7 @@ def migrated_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def emulator() -> Iterator["Emulator"]:
+def emulator() -> Iterator[Emulator]:
     from bot.sandbox.emulator import Emulator
 
     with Emulator() as running:
@@ -90,7 +91,7 @@ def emulator() -> Iterator["Emulator"]:
 
 
 @pytest.fixture
-def hub(migrated_url: str, emulator) -> Iterator["LocalHub"]:
+def hub(migrated_url: str, emulator) -> Iterator[LocalHub]:
     """The hub over real HTTP against the emulator, on each kind of database."""
     from bot.sandbox.harness import LocalHub, demo_settings
 

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.app.digest import run_digest
+from bot.app.propose import deliver
+from bot.app.sweep import SweepReport, run_sweep
 from bot.clock import FixedClock
 from bot.core import activity, commitments, initiatives
 from bot.db import transaction
@@ -23,9 +26,6 @@ from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import demo_settings
 from bot.sandbox.workspace import Message
-from bot.app.propose import deliver
-from bot.app.digest import run_digest
-from bot.app.sweep import SweepReport, run_sweep
 
 PARIS = ZoneInfo("Europe/Paris")
 # Rules of time and content need one database; the `world` fixture (conftest) gives both.
@@ -63,7 +63,9 @@ class World:
 
     # --- what people do --------------------------------------------------------------------
 
-    def propose(self, at: datetime | None = None, *, functions=("marketing", "it"), sponsor: str | None = "U0CEO", title: str = "One customer view") -> int:
+    def propose(
+        self, at: datetime | None = None, *, functions=("marketing", "it"), sponsor: str | None = "U0CEO", title: str = "One customer view"
+    ) -> int:
         self.clock.set(at or self.clock.now())
         proposal = initiatives.Proposal(proposer="U0CMO", title=title, functions=tuple(functions), sponsor=sponsor)
         with transaction(self.hub.sessions) as session:
@@ -76,7 +78,9 @@ class World:
             initiative = session.get(Initiative, initiative_id)
             activity.record(session, initiative, user, activity.functions_of(user, self.hub.settings), "reply", at)
 
-    def commit(self, initiative_id: int, at: datetime, due: date, *, ends=("it", "marketing"), owner: str = "U0CIO", what: str = "API spec") -> int:
+    def commit(
+        self, initiative_id: int, at: datetime, due: date, *, ends=("it", "marketing"), owner: str = "U0CIO", what: str = "API spec"
+    ) -> int:
         with transaction(self.hub.sessions) as session:
             initiative = session.get(Initiative, initiative_id)
             draft = commitments.Draft(owner=owner, from_function=ends[0], to_function=ends[1], what=what, due=due)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +40,7 @@ def test_working_time_in_paris(moment, working):
 
 
 def test_the_same_instant_is_working_time_in_one_zone_and_not_in_another():
-    friday_evening_utc = datetime(2026, 3, 6, 21, 0, tzinfo=timezone.utc)
+    friday_evening_utc = datetime(2026, 3, 6, 21, 0, tzinfo=UTC)
     assert WEEK.is_working(friday_evening_utc, PAGO_PAGO)  # Friday 10:00
     assert not WEEK.is_working(friday_evening_utc, AUCKLAND)  # Saturday 10:00
     assert not WEEK.is_working(friday_evening_utc, PARIS)  # Friday 22:00
@@ -61,9 +61,9 @@ def test_next_working_defers_to_the_next_working_hour(moment, expected):
 
 
 def test_next_working_across_the_date_line():
-    friday_evening_utc = datetime(2026, 3, 6, 21, 0, tzinfo=timezone.utc)
+    friday_evening_utc = datetime(2026, 3, 6, 21, 0, tzinfo=UTC)
     # In Auckland it is Saturday: Monday 09:00 there, which is Sunday 20:00 UTC.
-    assert WEEK.next_working(friday_evening_utc, AUCKLAND) == datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc)
+    assert WEEK.next_working(friday_evening_utc, AUCKLAND) == datetime(2026, 3, 8, 20, 0, tzinfo=UTC)
     assert WEEK.next_working(friday_evening_utc, PAGO_PAGO) == friday_evening_utc
 
 
@@ -75,7 +75,7 @@ def test_next_working_is_aware_utc():
 
 def test_daylight_saving_keeps_nine_oclock_local():
     # Europe moves to summer time on Sunday 29 March 2026: Monday 09:00 is 07:00 UTC, not 08:00.
-    assert WEEK.next_working(at(PARIS, 28, 12), PARIS) == datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc)
+    assert WEEK.next_working(at(PARIS, 28, 12), PARIS) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_next_common_finds_the_shared_hour():
 
 def test_next_common_without_overlap_takes_the_first_to_work():
     # Tokyo 09:00-18:00 is 00:00-09:00 UTC; New York 09:00-18:00 is 14:00-23:00 UTC.
-    start = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)  # Monday: 19:00 in Tokyo, 05:00 in New York
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: 19:00 in Tokyo, 05:00 in New York
     moment = WEEK.next_common(start, [TOKYO, NEW_YORK])
-    assert moment == datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # 09:00 in New York (EST)
+    assert moment == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York (EST)
     assert WEEK.is_working(moment, NEW_YORK)

@@ -20,7 +20,9 @@ def check(tmp_path, slack, text: str):
     config = tmp_path / "config.toml"
     config.write_text(text)
     env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.base_url}
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "check-config"], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "check-config"], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_the_demo_workspace_passes(tmp_path, slack):

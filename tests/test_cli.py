@@ -34,9 +34,7 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING)
 def clean_env(**extra: str) -> dict[str, str]:
     """The test's environment without the developer's Slack or database settings."""
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
+        key: value for key, value in os.environ.items() if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
     }
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
@@ -160,9 +158,7 @@ def test_db_upgrade_uses_the_url_of_the_file(workdir):
         engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "args", [("nudge", "--dry-run"), ("digest", "--dry-run"), ("report", "initiatives"), ("demo",)]
-)
+@pytest.mark.parametrize("args", [("nudge", "--dry-run"), ("digest", "--dry-run"), ("report", "initiatives"), ("demo",)])
 def test_batch_commands_work_or_say_they_are_not_available(workdir, args):
     database = f"sqlite:///{workdir / 'cdo-hub.db'}"
     upgrade(database)
@@ -214,13 +210,20 @@ class SlackStub:
         calls = self.calls = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 method = self.path.rsplit("/", 1)[-1]
                 calls.append(method)
                 if method == "auth.test":
-                    body = {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "cdo-hub",
-                            "team_id": "T0TEAM", "user_id": "U0BOT", "bot_id": "B0BOT"}
+                    body = {
+                        "ok": True,
+                        "url": "https://acme.slack.com/",
+                        "team": "Acme",
+                        "user": "cdo-hub",
+                        "team_id": "T0TEAM",
+                        "user_id": "U0BOT",
+                        "bot_id": "B0BOT",
+                    }
                 else:
                     body = {"ok": False, "error": "unknown_method"}
                 data = json.dumps(body).encode()
@@ -258,8 +261,20 @@ class Server:
             # Without the scheduler: its first tick, at start, would talk to Slack while these
             # tests watch what requests do (tests/test_scheduler.py runs `serve` with it).
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(cwd / "config.toml"), "serve", "--http",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--no-scheduler"],
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "--config",
+                    str(cwd / "config.toml"),
+                    "serve",
+                    "--http",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-scheduler",
+                ],
                 cwd=cwd,
                 env=clean_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=database_url, **env),
                 stdout=log,
@@ -381,8 +396,15 @@ def outdated_database(url: str) -> None:
 def test_serve_refuses_an_outdated_schema_with_a_hint(workdir, database_url):
     outdated_database(database_url)
     result = run_cli(
-        workdir, "serve", "--http", "--port", str(free_port()), timeout=60,
-        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=database_url,
+        workdir,
+        "serve",
+        "--http",
+        "--port",
+        str(free_port()),
+        timeout=60,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=database_url,
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
@@ -402,8 +424,15 @@ def test_serve_refuses_an_outdated_schema_with_a_hint(workdir, database_url):
 def test_serve_refuses_an_empty_postgres_database(workdir, postgres_url):
     # Only a fresh SQLite file is created on the fly; a server database is migrated on purpose.
     result = run_cli(
-        workdir, "serve", "--http", "--port", str(free_port()), timeout=60,
-        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=postgres_url,
+        workdir,
+        "serve",
+        "--http",
+        "--port",
+        str(free_port()),
+        timeout=60,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=postgres_url,
     )
     assert result.returncode != 0
     lines = message_lines(result.stderr)

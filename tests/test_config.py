@@ -95,7 +95,9 @@ def test_example_file_gives_the_documented_values():
 
 def test_values_other_than_the_defaults_are_read():
     # Guards against a parser that ignores the file and returns the dataclass defaults.
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [nudges]
 working_hours = "08:30-17:15"
 stall_after_days = 3
@@ -103,6 +105,7 @@ stall_after_days = 3
 time = "07:45"
 day = "fri"
 """
+    )
     settings = parse(text, env={})
     assert settings.nudges.working_hours == (time(8, 30), time(17, 15))
     assert settings.nudges.stall_after_days == 3
@@ -112,7 +115,9 @@ day = "fri"
 
 # --- environment and defaults ----------------------------------------------------------------
 
-FILE_SECRETS = MINIMAL + """
+FILE_SECRETS = (
+    MINIMAL
+    + """
 [slack]
 bot_token = "xoxb-file"
 signing_secret = "file-secret"
@@ -122,6 +127,7 @@ api_url = "http://file.invalid/api/"
 [database]
 url = "sqlite:///file.db"
 """
+)
 
 
 def test_environment_overrides_win_over_the_file():
@@ -197,73 +203,107 @@ def with_section(extra: str) -> str:
 REFUSALS = {
     # name: (text, dotted key, marker on the expected line, words of the problem)
     "unknown key in a section": (
-        with_section('[nudges]\nstall_after_dayz = 5\n'),
-        "nudges.stall_after_dayz", "stall_after_dayz", "unknown key",
+        with_section("[nudges]\nstall_after_dayz = 5\n"),
+        "nudges.stall_after_dayz",
+        "stall_after_dayz",
+        "unknown key",
     ),
     "unknown key in a function": (
         MINIMAL.replace('channel = "#it"', 'channel = "#it"\ncolour = "blue"'),
-        "functions.it.colour", "colour", "unknown key",
+        "functions.it.colour",
+        "colour",
+        "unknown key",
     ),
     "unknown key at top level": (
         'colour = "red"\n' + MINIMAL,
-        "colour", "colour", "unknown",
+        "colour",
+        "colour",
+        "unknown",
     ),
     "unknown section": (
-        with_section('[colours]\nred = 1\n'),
-        "colours", "[colours]", "unknown section",
+        with_section("[colours]\nred = 1\n"),
+        "colours",
+        "[colours]",
+        "unknown section",
     ),
     "string where a number is expected": (
         with_section('[nudges]\nstall_after_days = "5"\n'),
-        "nudges.stall_after_days", "stall_after_days", "whole number",
+        "nudges.stall_after_days",
+        "stall_after_days",
+        "whole number",
     ),
     "number where a list is expected": (
         MINIMAL.replace('channel = "#it"', 'channel = "#it"\nkeywords = 3'),
-        "functions.it.keywords", "keywords", "must be a list",
+        "functions.it.keywords",
+        "keywords",
+        "must be a list",
     ),
     "function without a channel": (
         MINIMAL.replace('channel = "#it"\n', ""),
-        "functions.it.channel", "[functions.it]", "is required",
+        "functions.it.channel",
+        "[functions.it]",
+        "is required",
     ),
     "lead that is not a user ID": (
         MINIMAL.replace('leads = ["U0CIO"]', 'leads = ["bob"]'),
-        "functions.it.leads", '"bob"', "'bob' must be a Slack user ID",
+        "functions.it.leads",
+        '"bob"',
+        "'bob' must be a Slack user ID",
     ),
     "fewer than two functions": (
         MINIMAL.split("[functions.it]")[0],
-        "functions", "[functions.marketing]", "at least two functions",
+        "functions",
+        "[functions.marketing]",
+        "at least two functions",
     ),
     "bad working_days entry": (
         with_section('[nudges]\nworking_days = ["mon", "funday"]\n'),
-        "nudges.working_days", "funday", "'funday' must be one of mon",
+        "nudges.working_days",
+        "funday",
+        "'funday' must be one of mon",
     ),
     "working hours ending before they start": (
         with_section('[nudges]\nworking_hours = "18:00-09:00"\n'),
-        "nudges.working_hours", "18:00-09:00", "start before it ends",
+        "nudges.working_hours",
+        "18:00-09:00",
+        "start before it ends",
     ),
     "working hours without minutes": (
         with_section('[nudges]\nworking_hours = "9-5"\n'),
-        "nudges.working_hours", '"9-5"', "09:00-18:00",
+        "nudges.working_hours",
+        '"9-5"',
+        "09:00-18:00",
     ),
     "bad digest time": (
         with_section('[digest]\nday = "mon"\ntime = "9am"\n'),
-        "digest.time", "9am", "time like 09:00",
+        "digest.time",
+        "9am",
+        "time like 09:00",
     ),
     "unknown timezone": (
         MINIMAL.replace('channel = "#cdo-hub"', 'channel = "#cdo-hub"\ntimezone = "Mars/Olympus"'),
-        "hub.timezone", "Mars/Olympus", "unknown time zone",
+        "hub.timezone",
+        "Mars/Olympus",
+        "unknown time zone",
     ),
     "duplicated channel": (
         # "#marketing" and "marketing" are the same channel.
         MINIMAL.replace('channel = "#it"', 'channel = "marketing"'),
-        "functions.it.channel", '"marketing"', "already the channel of function 'marketing'",
+        "functions.it.channel",
+        '"marketing"',
+        "already the channel of function 'marketing'",
     ),
     "hub without a channel": (
         MINIMAL.replace('channel = "#cdo-hub"', 'timezone = "UTC"'),
-        "hub.channel", "[hub]", "is required",
+        "hub.channel",
+        "[hub]",
+        "is required",
     ),
     "table header followed by a comment": (
         MINIMAL.replace("[functions.it]", "[functions.it]  # the IT department").replace("U0CIO", "bob"),
-        "functions.it.leads", '"bob"', "user ID",
+        "functions.it.leads",
+        '"bob"',
+        "user ID",
     ),
 }
 

@@ -26,6 +26,8 @@ def test_demo_runs_the_story(tmp_path):
 
 
 def test_demo_on_postgres(postgres_url, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "bot", "demo", "--database", postgres_url], capture_output=True, text=True, cwd=tmp_path, timeout=180)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--database", postgres_url], capture_output=True, text=True, cwd=tmp_path, timeout=180
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "The story ran end to end." in run.stdout

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-
 from bot.core import initiatives
 from bot.db import transaction
 from bot.models import Commitment, Initiative
@@ -15,12 +14,22 @@ from bot.sandbox.emulator import block_problems
 from tests.nudge_world import World, paris, sqlite_only
 
 
-
-
 def add_commitment(world: World, initiative_id: int, *, status: str, due: date, ends=("it", "marketing"), what="API spec") -> None:
     at = world.clock.now()
     with transaction(world.hub.sessions) as session:
-        session.add(Commitment(initiative_id=initiative_id, from_function=ends[0], to_function=ends[1], owner="U0CIO", what=what, due=due, status=status, created_at=at, updated_at=at))
+        session.add(
+            Commitment(
+                initiative_id=initiative_id,
+                from_function=ends[0],
+                to_function=ends[1],
+                owner="U0CIO",
+                what=what,
+                due=due,
+                status=status,
+                created_at=at,
+                updated_at=at,
+            )
+        )
 
 
 def pairs_report(world: World, at: datetime) -> dict[frozenset, dict]:
@@ -122,10 +131,24 @@ def test_a_digest_over_500_initiatives_stays_within_block_kit_limits(world):
     hostile = "<!here> " + "ERP & DAM <b> " * 30
     with transaction(world.hub.sessions) as session:
         for n in range(500):
-            proposal = initiatives.Proposal(proposer="U0CMO", title=f"{n} {hostile}"[:150], functions=("marketing", "it", "hr"), sponsor="U0CEO")
+            proposal = initiatives.Proposal(
+                proposer="U0CMO", title=f"{n} {hostile}"[:150], functions=("marketing", "it", "hr"), sponsor="U0CEO"
+            )
             initiative = initiatives.create(session, proposal, settings, paris(2, 10))
             initiative.status = "active"
-            session.add(Commitment(initiative_id=initiative.id, from_function="it", to_function="hr", owner="U0CIO", what=hostile * 3, due=date(2026, 3, 4), status="open", created_at=paris(2, 10), updated_at=paris(2, 10)))
+            session.add(
+                Commitment(
+                    initiative_id=initiative.id,
+                    from_function="it",
+                    to_function="hr",
+                    owner="U0CIO",
+                    what=hostile * 3,
+                    due=date(2026, 3, 4),
+                    status="open",
+                    created_at=paris(2, 10),
+                    updated_at=paris(2, 10),
+                )
+            )
     report = world.digest(paris(16, 9))
     assert report.count("sent") == 2
     assert world.emulator.errors() == []

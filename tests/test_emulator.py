@@ -9,8 +9,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import pytest
@@ -129,16 +130,12 @@ def test_threads_updates_and_permalinks(emu: Emulator, client: WebClient) -> Non
         "parent",
         "reply",
     ]
-    assert slack_error(client.chat_postMessage, channel="C0IT", text="x", thread_ts="1.2").response["error"] == (
-        "thread_not_found"
-    )
+    assert slack_error(client.chat_postMessage, channel="C0IT", text="x", thread_ts="1.2").response["error"] == ("thread_not_found")
 
     link = client.chat_getPermalink(channel="C0IT", message_ts=reply)["permalink"]
     digits = reply.replace(".", "")
     assert link == f"https://cdo-hub.slack.com/archives/C0IT/p{digits}?thread_ts={parent}&cid=C0IT"
-    assert client.chat_getPermalink(channel="C0IT", message_ts=parent)["permalink"].endswith(
-        "/p" + parent.replace(".", "")
-    )
+    assert client.chat_getPermalink(channel="C0IT", message_ts=parent)["permalink"].endswith("/p" + parent.replace(".", ""))
     error = slack_error(client.chat_getPermalink, channel="C0IT", message_ts="1.000001")
     assert error.response["error"] == "message_not_found"
 
@@ -188,9 +185,7 @@ def test_members_pagination(client: WebClient) -> None:
             break
     assert pages == 3
     assert members == sorted({"U0CDO", "U0CEO", "U0CMO", "U0CIO", "U0CHRO", "UBOT"})
-    assert slack_error(client.conversations_members, channel="C0HUB", cursor="junk").response["error"] == (
-        "invalid_cursor"
-    )
+    assert slack_error(client.conversations_members, channel="C0HUB", cursor="junk").response["error"] == ("invalid_cursor")
 
 
 def test_conversations_list_hides_private_channels_the_bot_is_not_in(client: WebClient) -> None:
@@ -220,15 +215,11 @@ def test_views_open_trigger_rules(emu: Emulator, client: WebClient) -> None:
     trigger = emu.new_trigger_id()
     opened = client.views_open(trigger_id=trigger, view=modal())["view"]
     assert opened["id"].startswith("V") and opened["hash"]
-    assert slack_error(client.views_open, trigger_id=trigger, view=modal()).response["error"] == (
-        "exchanged_trigger_id"
-    )
+    assert slack_error(client.views_open, trigger_id=trigger, view=modal()).response["error"] == ("exchanged_trigger_id")
     stale = emu.new_trigger_id()
     clock.now_value += 3.5
     assert slack_error(client.views_open, trigger_id=stale, view=modal()).response["error"] == "expired_trigger_id"
-    assert slack_error(client.views_open, trigger_id="trg.bogus", view=modal()).response["error"] == (
-        "invalid_trigger_id"
-    )
+    assert slack_error(client.views_open, trigger_id="trg.bogus", view=modal()).response["error"] == ("invalid_trigger_id")
     assert [v.id for v in emu.views] == [opened["id"]]
 
 
@@ -332,7 +323,7 @@ def test_sign_matches_slack_reference_computation() -> None:
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    received: list[tuple[dict, bytes]] = []
+    received: ClassVar[list[tuple[dict, bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -350,9 +341,7 @@ def test_signed_requests_verify_and_carry_slack_fields() -> None:
     _Recorder.received = []
     try:
         sender = SignedSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", "s3cret")
-        sender.command(
-            text="status", user_id="U0CMO", trigger_id="trg.1", response_url="http://r", channel_id="C0MKT"
-        )
+        sender.command(text="status", user_id="U0CMO", trigger_id="trg.1", response_url="http://r", channel_id="C0MKT")
         sent = sender.event({"type": "app_mention", "user": "U0CEO", "text": "<@UBOT> hi"}, retry_num=1)
         sender.post(b"{}", "application/json", timestamp=int(time.time()) - 600)  # stale on purpose
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,12 +17,32 @@ MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
 
 
 def pair(*, a: datetime | None = None, b: datetime | None = None, **extra) -> Pair:
-    return Pair(function_a="it", function_b="marketing", created_at=MONDAY, last_activity_a=a, last_activity_b=b, nudge_level=0, nudge_round=0, **extra)
+    return Pair(
+        function_a="it",
+        function_b="marketing",
+        created_at=MONDAY,
+        last_activity_a=a,
+        last_activity_b=b,
+        nudge_level=0,
+        nudge_round=0,
+        **extra,
+    )
 
 
-def commitment(due: date, status: str = "open", ends: tuple[str, str] = ("it", "marketing"), id: int = 1, initiative: str = "active") -> Commitment:
+def commitment(
+    due: date, status: str = "open", ends: tuple[str, str] = ("it", "marketing"), id: int = 1, initiative: str = "active"
+) -> Commitment:
     # Whether a commitment is overdue depends on its initiative being open (bot.core.rules).
-    return Commitment(id=id, from_function=ends[0], to_function=ends[1], owner="U0CIO", what="API spec", due=due, status=status, initiative=Initiative(status=initiative))
+    return Commitment(
+        id=id,
+        from_function=ends[0],
+        to_function=ends[1],
+        owner="U0CIO",
+        what="API spec",
+        due=due,
+        status=status,
+        initiative=Initiative(status=initiative),
+    )
 
 
 def days(n: int) -> timedelta:
@@ -95,7 +115,7 @@ def test_a_slipped_commitment_past_its_new_date_is_overdue():
 
 def test_changes_at_is_the_next_moment_time_alone_changes_the_state():
     assessed = health.assess(pair(), [], MONDAY, SETTINGS)
-    quiet_at = datetime(2026, 3, 5, 0, 0, tzinfo=PARIS).astimezone(timezone.utc)  # 3 working days
+    quiet_at = datetime(2026, 3, 5, 0, 0, tzinfo=PARIS).astimezone(UTC)  # 3 working days
     assert assessed.changes_at == quiet_at
     later = health.assess(pair(), [], quiet_at, SETTINGS)
     assert later.state == "quiet"

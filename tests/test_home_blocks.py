@@ -58,7 +58,9 @@ def test_due_dates_read_in_the_persons_calendar():
         today=TODAY,
         functions=("it",),
         overdue=Listed((commitment(1, TODAY - timedelta(days=1)), commitment(7, TODAY - timedelta(days=2))), 2),
-        due_soon=Listed((commitment(3, TODAY), commitment(4, TODAY + timedelta(days=1)), commitment(5, TODAY + timedelta(days=6), status="slipped")), 3),
+        due_soon=Listed(
+            (commitment(3, TODAY), commitment(4, TODAY + timedelta(days=1)), commitment(5, TODAY + timedelta(days=6), status="slipped")), 3
+        ),
         later=Listed((commitment(6, TODAY + timedelta(days=40)),), 1),
         blocked=Listed((commitment(2, TODAY - timedelta(days=5), status="blocked"),), 1),
     )
@@ -98,9 +100,12 @@ def test_user_text_is_escaped_everywhere():
 def test_the_most_a_home_can_hold_stays_within_block_kit_limits():
     long_text = "<&>" * 1000
     many = tuple(commitment(n, TODAY - timedelta(days=n), what=long_text, title=long_text) for n in range(1, 11))
-    initiatives = tuple(InitiativeItem(n, long_text, "blocked", ("marketing", "it", "hr"), ("proposer", "sponsor", "it", "commitment owner")) for n in range(10))
+    initiatives = tuple(
+        InitiativeItem(n, long_text, "blocked", ("marketing", "it", "hr"), ("proposer", "sponsor", "it", "commitment owner"))
+        for n in range(10)
+    )
     functions = {f"f{n}": f"Function {n} " + "<" * 60 for n in range(30)}
-    toml = "[hub]\nchannel = \"#hub\"\nstaff = [\"U0CDO\"]\n" + "".join(
+    toml = '[hub]\nchannel = "#hub"\nstaff = ["U0CDO"]\n' + "".join(
         f'[functions.{key}]\nname = "{name}"\nchannel = "#c{key}"\nleads = ["U0L{key.upper()}"]\n' for key, name in functions.items()
     )
     settings = parse(toml, env={})
@@ -155,7 +160,9 @@ def test_the_matrix_orders_pairs_by_state_and_says_it():
     assert text.index("IT × HR") < text.index("Marketing × HR") < text.index("Marketing × IT")
     assert "No joint initiative yet" not in text
     escalated = pair("marketing", "hr", "escalated", initiatives=1)
-    text = rendered(home_view(HomeData(user="U0CEO", today=TODAY, functions=(), matrix=(cells[0], escalated), roles=("executive",)), SETTINGS))
+    text = rendered(
+        home_view(HomeData(user="U0CEO", today=TODAY, functions=(), matrix=(cells[0], escalated), roles=("executive",)), SETTINGS)
+    )
     assert ":warning: *Marketing × HR*: escalated · 1 joint initiative" in text  # troubled without anything overdue
     assert text.index("Marketing × HR") < text.index("Marketing × IT")
 

@@ -118,7 +118,10 @@ def called_methods() -> dict[str, set[str]]:
 
 
 def test_the_scan_finds_calls_in_both_forms():
-    source = 'hub.gateway.call("conversations.members", channel=c)\nclient.views_open(trigger_id=t, view=v)\nclient.files_upload_v2(file=f)\nlog.info("users.info")'
+    source = (
+        'hub.gateway.call("conversations.members", channel=c)\nclient.views_open(trigger_id=t, view=v)\n'
+        'client.files_upload_v2(file=f)\nlog.info("users.info")'
+    )
     assert _methods_in(ast.parse(source)) == {
         "conversations.members",
         "views.open",
@@ -193,7 +196,9 @@ def registered(app: App) -> dict[str, set[str]]:
             value = next((bound[key] for key in ("event_type", "command", "callback_id", "constraints") if key in bound), None)
             if isinstance(value, dict):
                 value = value.get(CONSTRAINT_KEYS.get(kind, ""))
-            assert isinstance(value, str), f"cannot read what a {kind} listener answers from {bound!r}: Bolt's matchers changed, update registered()"
+            assert isinstance(value, str), (
+                f"cannot read what a {kind} listener answers from {bound!r}: Bolt's matchers changed, update registered()"
+            )
             found[kind].add(value)
     return found
 

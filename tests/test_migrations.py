@@ -3,7 +3,7 @@ schema, go down and up again, and keep times aware UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -177,14 +177,14 @@ def test_aware_datetimes_round_trip_as_aware_utc(database_url, engine):
     sessions = make_sessionmaker(engine)
     # 09:30:15.123456 in New York (EST, UTC-5) is 14:30:15.123456 UTC.
     local = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=ZoneInfo("America/New_York"))
-    expected = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=timezone.utc)
+    expected = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
     with transaction(sessions) as session:
         session.add(make_initiative(local))
 
     with sessions() as session:
         loaded = session.scalars(select(Initiative)).one()
     assert loaded.created_at == expected
-    assert loaded.created_at.tzinfo == timezone.utc
+    assert loaded.created_at.tzinfo == UTC
     assert loaded.created_at.utcoffset() == timedelta(0)
     assert (loaded.created_at.hour, loaded.created_at.microsecond) == (14, 123456)
 
@@ -206,9 +206,8 @@ def test_aware_datetimes_round_trip_as_aware_utc(database_url, engine):
 def test_naive_datetimes_are_refused(database_url, engine):
     upgrade(database_url)
     sessions = make_sessionmaker(engine)
-    with pytest.raises((ValueError, StatementError), match="naive datetime"):
-        with transaction(sessions) as session:
-            session.add(make_initiative(datetime(2026, 3, 2, 9, 30)))
+    with pytest.raises((ValueError, StatementError), match="naive datetime"), transaction(sessions) as session:
+        session.add(make_initiative(datetime(2026, 3, 2, 9, 30)))
     with sessions() as session:
         assert session.scalars(select(Initiative)).all() == []
 

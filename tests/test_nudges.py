@@ -9,13 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.people import ZoneBook
 from bot.core import nudge_answers, nudges
 from bot.db import transaction, upgrade
 from bot.models import Nudge, Pair, SlackUser
-from bot.app.people import ZoneBook
 from tests.nudge_world import World, paris, sent, sqlite_only
-
-
 
 
 @sqlite_only
@@ -42,7 +40,9 @@ def test_a_stall_at_the_weekend_is_nudged_on_monday_morning_once(world):
     rendered = json.dumps(message.blocks, ensure_ascii=False)
     assert ":wave: <@U0CMO> <@U0CIO> — *Marketing × IT* have not worked together on *#1 One customer view* lately." in rendered
     assert "has not acted on it yet (6 working days)" in rendered  # Monday the 2nd to Monday the 9th
-    assert {"nudge_on_it", "nudge_snooze", "nudge_blocked"} <= {e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]}
+    assert {"nudge_on_it", "nudge_snooze", "nudge_blocked"} <= {
+        e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]
+    }
 
 
 @sqlite_only
@@ -81,7 +81,9 @@ def test_escalation_reaches_the_sponsor_once_after_an_ignored_nudge(world):
     text = json.dumps(dm.blocks)
     assert "#1 One customer view" in text and "Marketing" in text and "IT" in text
     assert "No joint activity for 10 working days" in text and "nudged Mon 9 Mar" in text
-    assert {"nudge_again", "nudge_snooze", "open_discussion"} <= {e["action_id"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]}
+    assert {"nudge_again", "nudge_snooze", "open_discussion"} <= {
+        e["action_id"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+    }
     assert world.pair(initiative).state == "escalated"
 
 
@@ -136,7 +138,9 @@ def test_an_overdue_commitment_stalls_an_active_pair(world):
     assert sent(world.sweep(paris(4, 15))) == []  # due today
     assert sent(world.sweep(paris(5, 10)))  # a day late
     [message] = world.pair_nudges(initiative)
-    assert "Overdue: IT → Marketing: “API spec”, due 2026-03-04 (1 day late), owner <@U0CIO>" in json.dumps(message.blocks, ensure_ascii=False)
+    assert "Overdue: IT → Marketing: “API spec”, due 2026-03-04 (1 day late), owner <@U0CIO>" in json.dumps(
+        message.blocks, ensure_ascii=False
+    )
 
 
 @sqlite_only
@@ -313,7 +317,11 @@ def test_a_dry_run_sends_nothing_and_changes_nothing(world):
     def snapshot():
         with world.hub.sessions() as session:
             pairs = [(p.state, p.nudge_level, p.nudge_round, p.next_check_at) for p in session.scalars(select(Pair))]
-            return pairs, session.scalar(select(func.count()).select_from(Nudge)), session.scalar(select(func.count()).select_from(SlackUser))
+            return (
+                pairs,
+                session.scalar(select(func.count()).select_from(Nudge)),
+                session.scalar(select(func.count()).select_from(SlackUser)),
+            )
 
     before = snapshot()
     report = world.sweep(paris(9, 10), dry_run=True)

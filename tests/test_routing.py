@@ -33,7 +33,10 @@ def test_journeys_preselect_functions():
 
 
 def test_a_new_function_and_rule_is_configuration_only():
-    extra = '\n[functions.finance]\nname = "Finance"\nchannel = "#finance"\nleads = ["U0CFO"]\nkeywords = ["invoice", "C++"]\njourneys = ["both"]\n'
+    extra = (
+        '\n[functions.finance]\nname = "Finance"\nchannel = "#finance"\nleads = ["U0CFO"]\n'
+        'keywords = ["invoice", "C++"]\njourneys = ["both"]\n'
+    )
     config = settings(extra)
     assert suggest(config, ProposalText(problem="Invoices? no: one invoice flow in C++"))["finance"] == "keyword 'invoice' in problem"
     assert "finance" in suggest(config, ProposalText(), "customer")

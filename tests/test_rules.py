@@ -4,9 +4,9 @@ them (App Home, digest, pair health, reports) agree with each other, on SQLite a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from itertools import product
-from typing import Callable
 
 import pytest
 from sqlalchemy import ColumnElement, select
@@ -20,7 +20,7 @@ from bot.reports import REPORTS
 from bot.sandbox.harness import demo_settings
 
 TODAY = date(2030, 3, 14)
-NOW = datetime(2030, 3, 14, 11, 0, tzinfo=timezone.utc)  # noon in Paris, the hub's zone: the same day
+NOW = datetime(2030, 3, 14, 11, 0, tzinfo=UTC)  # noon in Paris, the hub's zone: the same day
 # Due dates around the edges: long late, late by a day, today, the last and first day after "soon".
 OFFSETS = (-30, -1, 0, 1, rules.DUE_SOON_DAYS - 1, rules.DUE_SOON_DAYS, 60)
 
@@ -66,9 +66,18 @@ def store(sessions, cases) -> dict[int, tuple]:
     with transaction(sessions) as session:
         for case in cases:
             status, initiative_status, offset = case[:3]
-            initiative = Initiative(title="t", journey="customer", status=initiative_status, proposer="U0CMO", created_at=NOW, updated_at=NOW)
+            initiative = Initiative(
+                title="t", journey="customer", status=initiative_status, proposer="U0CMO", created_at=NOW, updated_at=NOW
+            )
             commitment = Commitment(
-                from_function="it", to_function="marketing", owner="U0CIO", what="w", due=TODAY + timedelta(days=offset), status=status, created_at=NOW, updated_at=NOW
+                from_function="it",
+                to_function="marketing",
+                owner="U0CIO",
+                what="w",
+                due=TODAY + timedelta(days=offset),
+                status=status,
+                created_at=NOW,
+                updated_at=NOW,
             )
             initiative.commitments.append(commitment)
             session.add(initiative)

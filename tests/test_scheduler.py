@@ -9,7 +9,7 @@ import threading
 import time as clock
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -17,11 +17,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, inspect
 
 from bot import scheduler as clockwork
+from bot.app.digest import run_digest
+from bot.app.sweep import SweepReport, run_sweep
 from bot.core.schedule import digest_due
 from bot.db import upgrade
 from bot.runtime import Runtime
-from bot.app.digest import run_digest
-from bot.app.sweep import SweepReport, run_sweep
 from tests.nudge_world import World, paris, runtime_for
 
 
@@ -99,12 +99,12 @@ def counted(calls: Counter, name: str, job):
 
 
 def test_one_job_in_memory_runs_at_start_then_every_interval(world, ticks):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     scheduler = clockwork.build(world.hub, sweep=lambda: run_sweep(world.hub), digest=lambda: run_digest(world.hub))
     [job] = scheduler.get_jobs()
     assert job.trigger.interval == timedelta(minutes=15)
     assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
-    assert job.next_run_time <= datetime.now(timezone.utc)  # due at once
+    assert job.next_run_time <= datetime.now(UTC)  # due at once
 
     ticks.wait(ticks.launch(scheduler))
     assert scheduler.get_job(clockwork.TICK_JOB).next_run_time >= before + timedelta(minutes=15)
@@ -134,8 +134,8 @@ def test_the_digest_is_due_from_its_moment_until_claimed(world):
     assert not due(world, paris(16, 8, 59))
     assert due(world, paris(16, 9))
     # The moment is in the hub's time zone: 09:00 in Paris is 08:00 UTC in March.
-    assert not due(world, datetime(2026, 3, 16, 7, 59, tzinfo=timezone.utc))
-    assert due(world, datetime(2026, 3, 16, 8, 0, tzinfo=timezone.utc))
+    assert not due(world, datetime(2026, 3, 16, 7, 59, tzinfo=UTC))
+    assert due(world, datetime(2026, 3, 16, 8, 0, tzinfo=UTC))
 
     world.digest(paris(16, 9))
     assert digest_rows(world) == ["digest:2026-W12:U0CDO", "digest:2026-W12:U0CEO"]
@@ -188,7 +188,10 @@ def test_recipients_slack_reports_gone_do_not_keep_it_due(world):
 def test_a_tick_sweeps_every_time_and_runs_the_digest_only_when_due(world):
     initiative = world.propose(paris(2, 10))
     calls: Counter = Counter()
-    jobs = {"sweep": counted(calls, "sweep", lambda: run_sweep(world.hub)), "digest": counted(calls, "digest", lambda: run_digest(world.hub))}
+    jobs = {
+        "sweep": counted(calls, "sweep", lambda: run_sweep(world.hub)),
+        "digest": counted(calls, "digest", lambda: run_digest(world.hub)),
+    }
 
     for at, sweeps, digests in ((paris(16, 8, 45), 1, 0), (paris(16, 9), 2, 1), (paris(16, 9, 15), 3, 1), (paris(20, 17), 4, 1)):
         world.clock.set(at)
@@ -272,14 +275,31 @@ def test_serve_starts_the_scheduler_unless_told_not_to(tmp_path):
         url = f"sqlite:///{tmp_path / f'hub{len(flags)}.db'}"
         upgrade(url)
         port = free_port()
-        command = [sys.executable, "-m", "bot", "--config", str(config), "serve", "--http", "--host", "127.0.0.1", "--port", str(port), *flags]
+        command = [
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *flags,
+        ]
         env = clean_env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, DATABASE_URL=url, SLACK_API_URL="http://127.0.0.1:9/api/")
         log = tmp_path / f"serve{len(flags)}.log"
         with log.open("w") as stderr:
             process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             # The scheduler starts before the server answers, and its tick starts at once.
-            wait_for(lambda: (_healthy(http, port) and (flags or 'Running job "nudge sweep and weekly digest' in log.read_text())) or process.poll() is not None)
+            def up(port=port, flags=flags, log=log, process=process) -> bool:
+                started = flags or 'Running job "nudge sweep and weekly digest' in log.read_text()
+                return bool(_healthy(http, port) and started) or process.poll() is not None
+
+            wait_for(up)
             assert process.poll() is None, log.read_text()
             logs[flags] = log.read_text()
             engine = create_engine(url)

@@ -14,7 +14,10 @@ def test_unknown_ids_keep_their_label_or_their_id_without_brackets():
 
 
 def test_links_become_their_labels_and_special_mentions_their_words():
-    text = "<https://cdo-hub.slack.com/archives/C0HUB/p1|open the discussion> <https://example.com> <mailto:a@b.c|mail> <!here> <!subteam^S1|@leads>"
+    text = (
+        "<https://cdo-hub.slack.com/archives/C0HUB/p1|open the discussion> <https://example.com> "
+        "<mailto:a@b.c|mail> <!here> <!subteam^S1|@leads>"
+    )
     assert plain(text, NAMES) == "open the discussion https://example.com mail @here @leads"
 
 
@@ -47,7 +50,13 @@ def test_a_card_becomes_short_indented_lines():
                 {"type": "mrkdwn", "text": "*Status*\n:seedling: proposed"},
             ],
         },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": ":speech_balloon: Reply in <#C0HUB>"}, {"type": "image", "image_url": "x", "alt_text": "logo"}]},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": ":speech_balloon: Reply in <#C0HUB>"},
+                {"type": "image", "image_url": "x", "alt_text": "logo"},
+            ],
+        },
         {
             "type": "actions",
             "elements": [
@@ -70,8 +79,16 @@ def test_a_card_becomes_short_indented_lines():
 
 def test_a_section_accessory_and_a_select_are_shown_as_controls():
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Pick one"}, "accessory": {"type": "static_select", "placeholder": {"type": "plain_text", "text": "Status"}}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "More"}, "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Go"}}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "Pick one"},
+            "accessory": {"type": "static_select", "placeholder": {"type": "plain_text", "text": "Status"}},
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "More"},
+            "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Go"}},
+        },
     ]
     assert message_lines("", blocks, NAMES, indent="") == ["Pick one", "[ Status ▾ ]", "More", "[ Go ]"]
 

@@ -99,7 +99,14 @@ def check_change(hub: Hub, user: str, commitment_id: int, action: str, *, new_du
 
 
 def apply(
-    hub: Hub, user: str, commitment_id: int, action: str, *, seen_due: date | None = None, new_due: date | None = None, reason: str | None = None
+    hub: Hub,
+    user: str,
+    commitment_id: int,
+    action: str,
+    *,
+    seen_due: date | None = None,
+    new_due: date | None = None,
+    reason: str | None = None,
 ) -> bool:
     """Change the commitment once and announce it; False when there was nothing to change
     (a second click, or someone else was first)."""
@@ -108,7 +115,16 @@ def apply(
         commitment = session.get(Commitment, commitment_id)
         assert commitment is not None
         change = commitments.change(
-            session, commitment, commitment.initiative, action, user, actor_functions, hub.clock.now(), seen_due=seen_due, new_due=new_due, reason=reason
+            session,
+            commitment,
+            commitment.initiative,
+            action,
+            user,
+            actor_functions,
+            hub.clock.now(),
+            seen_due=seen_due,
+            new_due=new_due,
+            reason=reason,
         )
         if change is None:
             return False

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.app import outbox
 from bot.app.hub import Hub
@@ -64,7 +64,7 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
         if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
             return []  # a thread of something else: nothing to record, nothing to claim
     functions = functions_of(hub, event.user)  # Slack calls stay outside the transaction
-    at = datetime.fromtimestamp(float(event.ts), timezone.utc)
+    at = datetime.fromtimestamp(float(event.ts), UTC)
     try:
         with transaction(hub.sessions) as session:
             events.claim(session, event.event_id, hub.clock.now())

@@ -6,9 +6,10 @@ cases only see these protocols, so they can be run against any implementation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -66,7 +67,9 @@ class SlackPort(Protocol):
 
     def call(self, method: str, **params: Any) -> Result: ...
 
-    def post_message(self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None, key: str | None = None) -> Result: ...
+    def post_message(
+        self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Result: ...
 
     def find_posted(self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float | None = None) -> str | None: ...
 
@@ -98,11 +101,17 @@ class Renderer(Protocol):
 
     def card(self, initiative: Initiative, settings: Settings) -> Rendered: ...
 
-    def routed_post(self, initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None) -> Rendered: ...
+    def routed_post(
+        self, initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None
+    ) -> Rendered: ...
 
-    def confirmation(self, initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]) -> Rendered: ...
+    def confirmation(
+        self, initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]
+    ) -> Rendered: ...
 
-    def route_failures(self, initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None) -> Rendered: ...
+    def route_failures(
+        self, initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None
+    ) -> Rendered: ...
 
     def status_changed(self, user: str, status: str) -> str: ...
 
@@ -110,7 +119,9 @@ class Renderer(Protocol):
 
     def announcement(self, change: CommitmentChange) -> str: ...
 
-    def commit_form(self, settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None) -> dict[str, Any]: ...
+    def commit_form(
+        self, settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None
+    ) -> dict[str, Any]: ...
 
     def change_form(self, action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]: ...
 
@@ -124,8 +135,4 @@ class Renderer(Protocol):
 
     def digest(self, digest: Digest, settings: Settings) -> Rendered: ...
 
-
     def home(self, data: HomeData, settings: Settings) -> dict[str, Any]: ...
-
-
-

@@ -119,7 +119,15 @@ def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None
     return report
 
 
-def deliver(hub: Hub, now: datetime, people: ZoneBook, report: SweepReport, *, pair_ids: Sequence[int] | None = None, kinds: Sequence[str] | None = None) -> None:
+def deliver(
+    hub: Hub,
+    now: datetime,
+    people: ZoneBook,
+    report: SweepReport,
+    *,
+    pair_ids: Sequence[int] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> None:
     """Send what is claimed and due: a message per pair nudge, one DM per person."""
     with hub.sessions() as session:
         due = nudges.pending(session, now, pair_ids=pair_ids)
@@ -172,7 +180,9 @@ def _send(hub: Hub, ids: list[int], now: datetime, people: ZoneBook, report: Swe
             log.error("nudge %s to %s failed: %s", first.key, channel, posted.error)
 
 
-def _message(hub: Hub, first: Nudge, ready: list[tuple[Nudge, PairView | None]], people: ZoneBook) -> tuple[str, str | None, str, list[dict]]:
+def _message(
+    hub: Hub, first: Nudge, ready: list[tuple[Nudge, PairView | None]], people: ZoneBook
+) -> tuple[str, str | None, str, list[dict]]:
     settings = hub.settings
     if first.kind == nudges.DIGEST:
         payload = first.payload or {}

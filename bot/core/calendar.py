@@ -8,9 +8,9 @@ silent one working day on Monday and five on the next Friday.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import DAYS, NudgeConfig
@@ -96,7 +96,7 @@ class WorkWeek:
 
 def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The aware UTC moment of wall-clock `at` on `day` in `zone`."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:

@@ -206,7 +206,14 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         by_status[status] = count
     live = _live_pairs(session, settings, now)
     stalled = [
-        StalledPair(item.initiative.id, item.initiative.title, item.pair.functions, item.state, item.assessed.days_silent, len(item.assessed.overdue))
+        StalledPair(
+            item.initiative.id,
+            item.initiative.title,
+            item.pair.functions,
+            item.state,
+            item.assessed.days_silent,
+            len(item.assessed.overdue),
+        )
         for item in live
         if item.state in (health.ESCALATED, health.STALLED) and item.assessed is not None
     ]

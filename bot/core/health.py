@@ -11,9 +11,9 @@ The stored `Pair.state` adds what only the nudges know: `snoozed` and `escalated
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Iterable
 
 from bot.config import Settings
 from bot.core import rules
@@ -70,7 +70,7 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
     since = [pair.last_activity_a or pair.created_at, pair.last_activity_b or pair.created_at]
     silent = tuple(week.working_days_between(moment, now, zone) for moment in since)
     later: list[datetime] = []
-    for moment, days in zip(since, silent):
+    for moment, days in zip(since, silent, strict=True):
         for threshold in (quiet, stall):
             if days < threshold:
                 later.append(week.add_working_days(moment, threshold, zone))
@@ -78,7 +78,15 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
     for commitment in between(pair, commitments):
         if rules.is_overdue(commitment, today):
             overdue.append(
-                Overdue(commitment.id, commitment.from_function, commitment.to_function, commitment.owner, commitment.what, commitment.due, (today - commitment.due).days)
+                Overdue(
+                    commitment.id,
+                    commitment.from_function,
+                    commitment.to_function,
+                    commitment.owner,
+                    commitment.what,
+                    commitment.due,
+                    (today - commitment.due).days,
+                )
             )
         elif rules.is_pending(commitment):
             later.append(local_moment(rules.first_late_day(commitment.due), time(0), zone))

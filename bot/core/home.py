@@ -16,9 +16,9 @@ there is. Nothing here knows Slack.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -124,9 +124,7 @@ def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Li
         .order_by(InitiativeFunction.id)
     ):
         involved.setdefault(initiative_id, []).append(key)
-    owning = set(
-        session.scalars(select(Commitment.initiative_id).where(Commitment.initiative_id.in_(ids), Commitment.owner == user_id))
-    )
+    owning = set(session.scalars(select(Commitment.initiative_id).where(Commitment.initiative_id.in_(ids), Commitment.owner == user_id)))
     items = []
     for initiative in found:
         keys = tuple(involved.get(initiative.id, ()))
@@ -149,7 +147,6 @@ def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
         .limit(SHOWN)
     )
     items = tuple(
-        CommitmentItem(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due, c.status)
-        for c, title in rows
+        CommitmentItem(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due, c.status) for c, title in rows
     )
     return Listed(items, total)

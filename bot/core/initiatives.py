@@ -77,8 +77,7 @@ def validate(proposal: Proposal, settings: Settings, today: date, sponsor: Spons
         refusal.problems["functions"] = f"Unknown function: {', '.join(unknown)}."
     elif len(set(proposal.functions)) < 2:
         refusal.problems["functions"] = (
-            "Choose at least two functions: the hub exists for cross-functional work. "
-            "Work for one function belongs in its own channel."
+            "Choose at least two functions: the hub exists for cross-functional work. Work for one function belongs in its own channel."
         )
     if proposal.target_date is not None and proposal.target_date < today:
         refusal.problems["target_date"] = "The target date is in the past."
@@ -152,9 +151,7 @@ def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:
     found = session.scalar(select(Initiative).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts))
     if found:
         return found
-    route = session.scalar(
-        select(InitiativeFunction).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
-    )
+    route = session.scalar(select(InitiativeFunction).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts))
     return route.initiative if route else None
 
 
@@ -184,6 +181,4 @@ def everything(session: Session) -> list[Initiative]:
 
 
 def _loaded(query: Select) -> Select:
-    return query.options(
-        selectinload(Initiative.functions), selectinload(Initiative.pairs), selectinload(Initiative.commitments)
-    )
+    return query.options(selectinload(Initiative.functions), selectinload(Initiative.pairs), selectinload(Initiative.commitments))

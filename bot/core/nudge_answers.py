@@ -51,7 +51,9 @@ def may_act(user_id: str, pair: Pair, initiative: Initiative, settings: Settings
 def _locked_pair(session: Session, pair_id: int) -> Pair | None:
     # A write that changes nothing but locks the row (Postgres) or the database (SQLite), so
     # that two clicks at once are handled one after the other.
-    session.execute(update(Pair).where(Pair.id == pair_id).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False))
+    session.execute(
+        update(Pair).where(Pair.id == pair_id).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False)
+    )
     return session.get(Pair, pair_id, populate_existing=True)
 
 
@@ -64,8 +66,10 @@ def _authorised(session: Session, settings: Settings, pair_id: int, user_id: str
     return pair, None
 
 
-def on_it(session: Session, settings: Settings, pair_id: int, nudge_id: int, user_id: str, user_functions: Sequence[str], now: datetime) -> Answer:
-    """"We're on it": activity of the person's function(s) in the pair, recorded once."""
+def on_it(
+    session: Session, settings: Settings, pair_id: int, nudge_id: int, user_id: str, user_functions: Sequence[str], now: datetime
+) -> Answer:
+    """ "We're on it": activity of the person's function(s) in the pair, recorded once."""
     pair, refused = _authorised(session, settings, pair_id, user_id)
     if pair is None:
         return refused  # type: ignore[return-value]
@@ -74,7 +78,9 @@ def on_it(session: Session, settings: Settings, pair_id: int, nudge_id: int, use
     if not keys:
         return Answer(Outcome.NO_FUNCTION, pair.initiative_id, pair.functions)
     ref = f"nudge:{nudge_id}"
-    seen = session.scalar(select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.kind == ON_IT, Activity.ref == ref))
+    seen = session.scalar(
+        select(func.count()).select_from(Activity).where(Activity.user_id == user_id, Activity.kind == ON_IT, Activity.ref == ref)
+    )
     if seen:
         return Answer(Outcome.ALREADY, pair.initiative_id, pair.functions, by=user_id)
     activity.record(session, pair.initiative, user_id, keys, ON_IT, now, ref=ref)

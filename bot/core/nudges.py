@@ -18,9 +18,10 @@ Exactly once:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
@@ -120,7 +121,9 @@ def plan_batch(
     last = (due[-1].next_check_at, due[-1].id)
     initiative_ids = {pair.initiative_id for pair in due}
     loaded = session.scalars(
-        select(Initiative).where(Initiative.id.in_(initiative_ids)).options(selectinload(Initiative.commitments), selectinload(Initiative.functions))
+        select(Initiative)
+        .where(Initiative.id.in_(initiative_ids))
+        .options(selectinload(Initiative.commitments), selectinload(Initiative.functions))
     )
     by_id = {initiative.id: initiative for initiative in loaded}
     deliveries: list[Delivery] = []
@@ -190,18 +193,25 @@ def end_round(session: Session, pair: Pair) -> None:
     ids = list(session.scalars(waiting))
     if ids:
         session.execute(
-            update(Nudge).where(Nudge.id.in_(ids), Nudge.status == CLAIMED).values(status=CANCELLED, error="the round ended before it was sent").execution_options(synchronize_session=False)
+            update(Nudge)
+            .where(Nudge.id.in_(ids), Nudge.status == CLAIMED)
+            .values(status=CANCELLED, error="the round ended before it was sent")
+            .execution_options(synchronize_session=False)
         )
     pair.nudge_round = (pair.nudge_round or 0) + 1
     pair.nudge_level = 0
     pair.blocked_by = None
 
 
-def _nudge_pair(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+def _nudge_pair(
+    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health
+) -> list[Delivery]:
     pair.state = health.STALLED
     recent = sorted(
         session.scalars(
-            select(Nudge.claimed_at).where(Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW)
+            select(Nudge.claimed_at).where(
+                Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW
+            )
         )
     )
     cap = settings.nudges.max_per_pair_per_week
@@ -322,7 +332,9 @@ def lock(session: Session, ids: Sequence[int]) -> list[Nudge]:
         return []
     # SQLite ignores FOR UPDATE: this write takes its database lock until commit (on Postgres
     # the rows are ours already). What is still claimed after it is ours to send.
-    session.execute(update(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).values(status=CLAIMED).execution_options(synchronize_session=False))
+    session.execute(
+        update(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).values(status=CLAIMED).execution_options(synchronize_session=False)
+    )
     query = select(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).order_by(Nudge.id)
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
@@ -408,7 +420,10 @@ def people_to_know(session: Session, settings: Settings, now: datetime) -> set[s
     people |= {lead for function in settings.functions.values() for lead in function.leads}
     people |= set(
         session.scalars(
-            select(Initiative.sponsor).join(Pair, Pair.initiative_id == Initiative.id).where(Pair.next_check_at <= now, Initiative.sponsor.is_not(None)).distinct()
+            select(Initiative.sponsor)
+            .join(Pair, Pair.initiative_id == Initiative.id)
+            .where(Pair.next_check_at <= now, Initiative.sponsor.is_not(None))
+            .distinct()
         )
     )
     people |= set(session.scalars(select(Nudge.channel).where(Nudge.status == CLAIMED, Nudge.kind != PAIR).distinct()))

@@ -11,10 +11,13 @@ from __future__ import annotations
 import calendar
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from bot.app.digest import run_digest
+from bot.app.sweep import run_sweep
 from bot.clock import FixedClock, SystemClock
 from bot.core import initiatives
 from bot.sandbox import forms
@@ -23,11 +26,9 @@ from bot.sandbox.harness import LocalHub, demo_settings
 from bot.sandbox.show import Names, message_lines
 from bot.sandbox.workspace import Message
 from bot.slack.ids import Action, View
-from bot.app.digest import run_digest
-from bot.app.sweep import run_sweep
 
 TITLE = "One customer view across our three ERP instances"
-DAYS = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), calendar.day_name))
+DAYS = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), calendar.day_name, strict=True))
 # What each person of the sandbox workspace does, shown after their name.
 ROLES = {
     "U0CDO": "hub staff",
@@ -131,7 +132,10 @@ class Story:
             channel = self.names.channel(function.route_channel or "")
             self.say(f"  {name}: {function.route_status} in {channel} ({function.reason})")
         self.expect(all(f.route_status == "posted" for f in initiative.functions), "a route failed")
-        self.show("\nIn #cdo-hub, the initiative's card; its thread is the one discussion all functions share:", self.posted("C0HUB", initiative.hub_ts))
+        self.show(
+            "\nIn #cdo-hub, the initiative's card; its thread is the one discussion all functions share:",
+            self.posted("C0HUB", initiative.hub_ts),
+        )
         for function in initiative.functions:
             channel = self.names.channel(function.route_channel or "")
             self.show(f"\nIn {channel}, the routed post:", self.posted(function.route_channel or "", function.route_ts))
@@ -145,8 +149,18 @@ class Story:
             route_ts = next(f.route_ts for f in initiative.functions if f.function_key == "it")
             hub_ts = initiative.hub_ts
         assert route_ts and hub_ts
-        reply = self.emulator.add_user_message("C0IT", "U0IT1", "We can expose the ERP customer tables through one API.", thread_ts=route_ts)
-        event = {"type": "message", "channel": "C0IT", "user": "U0IT1", "text": reply.text, "ts": reply.ts, "thread_ts": route_ts, "channel_type": "channel"}
+        reply = self.emulator.add_user_message(
+            "C0IT", "U0IT1", "We can expose the ERP customer tables through one API.", thread_ts=route_ts
+        )
+        event = {
+            "type": "message",
+            "channel": "C0IT",
+            "user": "U0IT1",
+            "text": reply.text,
+            "ts": reply.ts,
+            "thread_ts": route_ts,
+            "channel_type": "channel",
+        }
         first = self.hub.send("event", event=event)
         self.hub.send("event", event=event, event_id=first.event_id, retry_num=1)
         mirrored = self.emulator.thread("C0HUB", hub_ts)
@@ -215,7 +229,9 @@ class Story:
         self.show("And the commitment's message is updated in place:", self.posted("C0HUB", self.commitment_ts))
 
     def nudges(self) -> None:
-        self.step("Then nobody writes for three weeks. The demo sweeps every three hours of them, day and night (serve sweeps every 15 minutes)")
+        self.step(
+            "Then nobody writes for three weeks. The demo sweeps every three hours of them, day and night (serve sweeps every 15 minutes)"
+        )
         clock = self.hub.runtime.clock
         assert isinstance(clock, FixedClock)
         zone = self.hub.settings.tz
@@ -233,9 +249,12 @@ class Story:
             self.say(f"  {local:%A %d %B %H:%M} ({zone.key}): {what} to {self.who(*line.delivery.recipients)}")
         self.say("No nudge at night or on a weekend, and none twice.")
         pair, executive = sent
-        self.show("\nThe pair nudge, in the initiative's hub thread, to both functions' leads:", self.posted(pair.delivery.channel, pair.ts))
         self.show(
-            f"\nFive working days later, nothing joint has happened: the executive nudge, by DM to {self.who(*executive.delivery.recipients)}:",
+            "\nThe pair nudge, in the initiative's hub thread, to both functions' leads:", self.posted(pair.delivery.channel, pair.ts)
+        )
+        self.show(
+            "\nFive working days later, nothing joint has happened: the executive nudge, "
+            f"by DM to {self.who(*executive.delivery.recipients)}:",
             self.posted(executive.delivery.channel, executive.ts),
         )
 
@@ -246,7 +265,10 @@ class Story:
         report = run_digest(self.hub.runtime)
         readers = list(dict.fromkeys([*settings.hub.executives, *settings.hub.staff]))
         sent = [line for line in report.lines if line.status == "sent"]
-        self.expect(sorted(line.delivery.channel for line in sent) == sorted(readers), f"the digest went out as {[(l.status, l.delivery.channel) for l in report.lines]}")
+        self.expect(
+            sorted(line.delivery.channel for line in sent) == sorted(readers),
+            f"the digest went out as {[(line.status, line.delivery.channel) for line in report.lines]}",
+        )
         self.show(f"One DM each to {self.who(*readers)}:", self.posted(sent[0].delivery.channel, sent[0].ts))
 
     def _hub_ts(self) -> str:

@@ -13,6 +13,7 @@ also take "#name"/"name" and a user ID (meaning the bot's DM with that user).
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import logging
@@ -21,9 +22,10 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -263,9 +265,7 @@ class Emulator:
         if self._server is None:
             server = self._server = _Server(self)
             # A short poll interval keeps stop() fast; tests start one emulator each.
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-emulator", daemon=True
-            )
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-emulator", daemon=True)
             self._thread.start()
         return self
 
@@ -300,16 +300,12 @@ class Emulator:
         """Answer the next `times` matching calls of `method` with ok=false and `error`."""
         self._add_fault(method, times, when, (200, {}, {"ok": False, "error": error}))
 
-    def rate_limit(
-        self, method: str, *, times: int = 1, retry_after: int = 1, when: Callable[[Args], bool] | None = None
-    ) -> None:
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1, when: Callable[[Args], bool] | None = None) -> None:
         """Answer the next `times` matching calls with HTTP 429 and Retry-After."""
         outcome = (429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"})
         self._add_fault(method, times, when, outcome)
 
-    def server_error(
-        self, method: str, *, times: int = 1, status: int = 500, when: Callable[[Args], bool] | None = None
-    ) -> None:
+    def server_error(self, method: str, *, times: int = 1, status: int = 500, when: Callable[[Args], bool] | None = None) -> None:
         """Answer the next `times` matching calls with an HTTP 5xx."""
         if not 500 <= status <= 599:
             raise ValueError("status must be 5xx")
@@ -850,10 +846,9 @@ def _parse_args(query: str, content_type: str, body: bytes) -> Args:
             raise ApiError("invalid_form_data") from None
     for key in JSON_FIELDS:
         if isinstance(args.get(key), str):
-            try:
+            # Left as a string when it is not JSON: the method reports it (e.g. invalid_blocks_format).
+            with contextlib.suppress(ValueError):
                 args[key] = json.loads(args[key])
-            except ValueError:
-                pass  # left as a string: the method reports it (e.g. invalid_blocks_format)
     return args
 
 

@@ -7,12 +7,14 @@ uvicorn on a free port, and sends it signed requests exactly as Slack does. The 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import uvicorn
 
@@ -68,10 +70,8 @@ class TrackingExecutor(ThreadPoolExecutor):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(pending)} listener tasks still running after {timeout}s")
             for future in pending:
-                try:
+                with contextlib.suppress(Exception):  # recorded by _done
                     future.result(timeout=max(deadline - time.monotonic(), 0.01))
-                except Exception:
-                    pass  # recorded by _done
 
 
 class LocalHub:

@@ -13,8 +13,9 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from bot.sandbox.workspace import Workspace
@@ -247,9 +248,7 @@ class SignedSender:
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(self.clock()) if event_time is None else event_time,
-            "authorizations": [
-                {"team_id": ws.team_id, "user_id": ws.bot_user_id, "is_bot": True, "is_enterprise_install": False}
-            ],
+            "authorizations": [{"team_id": ws.team_id, "user_id": ws.bot_user_id, "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
         }
         headers = {}

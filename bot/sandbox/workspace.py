@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 BOT_USER_ID = "UBOT"
@@ -201,8 +202,6 @@ class Workspace:
         ws.add_channel("it", id="C0IT", members=["U0CDO", "U0CIO", "U0IT1"])
         ws.add_channel("hr", id="C0HR", members=["U0CDO", "U0CHRO", "U0HR1"])
         ws.add_channel("finance", id="C0FIN", members=["U0CDO", "U0CEO"], bot_member=False)
-        ws.add_channel(
-            "secret-project", id="C0SECRET", is_private=True, members=["U0CDO", "U0CEO"], bot_member=False
-        )
+        ws.add_channel("secret-project", id="C0SECRET", is_private=True, members=["U0CDO", "U0CEO"], bot_member=False)
         ws.add_channel("old-intranet", id="C0OLD", is_archived=True, members=["U0CDO", "U0CIO"])
         return ws

@@ -24,7 +24,7 @@ def create_app(hub: Hub, *, listener_executor: Executor | None = None) -> App:
     )
 
     @app.middleware
-    def attach_hub(context: BoltContext, next) -> None:  # noqa: A002 - Bolt's name
+    def attach_hub(context: BoltContext, next) -> None:
         context["hub"] = hub
         next()
 

@@ -8,7 +8,8 @@ so Slack does not turn bare names or URLs into mentions or links. The hub never 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
@@ -125,6 +126,7 @@ def fit_message(blocks: list[dict[str, Any]], more: str = "More in the hub") -> 
 
 
 # --- help ----------------------------------------------------------------------------------
+
 
 def help_blocks(
     command: str, usages: Iterable[tuple[str, str]], *, unknown: str | None = None, functions: Iterable[str] = ()

@@ -19,7 +19,10 @@ def first_step_line(step: digests.FirstStep, settings: Settings) -> str:
     topic = f" on the {step.journey} journey" if step.journey else ""
     words = [bk.user_text(word, 60) for word in step.keywords if word]
     where = f", where _{words[0]}_ meets _{words[1]}_" if len(words) == 2 else ""
-    return f"• *{pair}*: {people} meet for 30 minutes{topic}{where}, and one of them proposes what comes out with `{settings.slack.command} propose`."
+    return (
+        f"• *{pair}*: {people} meet for 30 minutes{topic}{where}, "
+        f"and one of them proposes what comes out with `{settings.slack.command} propose`."
+    )
 
 
 def pairs_blocks(rows: Sequence[digests.PairRow], never_met: Sequence[digests.FirstStep], settings: Settings) -> list[dict[str, Any]]:
@@ -34,7 +37,9 @@ def pairs_blocks(rows: Sequence[digests.PairRow], never_met: Sequence[digests.Fi
     if never_met:
         lines = [first_step_line(step, settings) for step in never_met]
         blocks.append(
-            bk.section(f"*Never met in {settings.digest.never_met_days} days*, and a first step\n" + fit_lines(lines, "`cdo-hub report pairs`"))
+            bk.section(
+                f"*Never met in {settings.digest.never_met_days} days*, and a first step\n" + fit_lines(lines, "`cdo-hub report pairs`")
+            )
         )
     return blocks
 
@@ -47,14 +52,19 @@ def digest_message(digest: Digest, settings: Settings) -> tuple[str, list[dict[s
         bk.section(f"*Initiatives*: {status}"),
     ]
     stalled = [
-        f"• *{initiative_label(s.initiative_id, s.title, 100)}* — {pair_name(settings, s.functions)}: {s.state}, silent {working_days(s.days_silent)}"
-        + (f", {s.overdue} overdue" if s.overdue else "")
+        f"• *{initiative_label(s.initiative_id, s.title, 100)}* — {pair_name(settings, s.functions)}: "
+        f"{s.state}, silent {working_days(s.days_silent)}" + (f", {s.overdue} overdue" if s.overdue else "")
         for s in digest.stalled.items
     ]
     if digest.stalled.more:
         stalled.append(f"…and {digest.stalled.more} more: `{settings.slack.command} list stalled`.")
     snoozed = f" ({digest.snoozed} snoozed)" if digest.snoozed else ""
-    blocks.append(bk.section(f"*Stalled pairs: {digest.stalled.total}*{snoozed}\n" + (fit_lines(stalled, f"`{settings.slack.command} list stalled`") or "None: every pair is moving.")))
+    blocks.append(
+        bk.section(
+            f"*Stalled pairs: {digest.stalled.total}*{snoozed}\n"
+            + (fit_lines(stalled, f"`{settings.slack.command} list stalled`") or "None: every pair is moving.")
+        )
+    )
     blocks.append(bk.section(_commitment_lines(digest, settings)))
     blocks += pairs_blocks(digest.matrix, digest.never_met, settings)
     blocks.append(bk.context("Everything, unabridged: `cdo-hub report initiatives`, `cdo-hub report pairs`, `cdo-hub report commitments`."))
@@ -67,7 +77,8 @@ def _commitment_lines(digest: Digest, settings: Settings) -> str:
     for heading, listed in (("Overdue", digest.overdue), ("Due soon", digest.due_soon)):
         for c in listed.items:
             lines.append(
-                f"• {heading}: {function_name(settings, c.from_function)} → {function_name(settings, c.to_function)} on #{c.initiative_id}: "
+                f"• {heading}: {function_name(settings, c.from_function)} → {function_name(settings, c.to_function)} "
+                f"on #{c.initiative_id}: "
                 f"“{bk.user_text(c.what, 150)}” due {c.due.isoformat()}, {bk.mention(c.owner)}"
             )
         if listed.more:

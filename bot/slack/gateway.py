@@ -117,7 +117,14 @@ class Gateway:
         (`find_posted`) when a sender died before recording that Slack accepted it."""
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}} if key else None
         return self.call(
-            "chat.postMessage", channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata, unfurl_links=False, unfurl_media=False
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
         )
 
     def find_posted(self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float | None = None) -> str | None:
@@ -125,7 +132,9 @@ class Gateway:
         if thread_ts:
             result = self.call("conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=200)
         else:
-            result = self.call("conversations.history", channel=channel, oldest=f"{oldest:.6f}" if oldest else None, include_all_metadata=True, limit=200)
+            result = self.call(
+                "conversations.history", channel=channel, oldest=f"{oldest:.6f}" if oldest else None, include_all_metadata=True, limit=200
+            )
         if not result.ok:
             return None
         for message in result.get("messages") or []:

@@ -6,8 +6,9 @@ how many more there are.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from bot.config import Settings
 from bot.core import health

@@ -3,15 +3,22 @@ route failures, and the answers of /cdo list and /cdo status."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from bot.config import Settings
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, CommitmentRef, StatusChoice, dump
 
-STATUS_EMOJI = {"proposed": ":seedling:", "active": ":large_green_circle:", "blocked": ":no_entry:", "done": ":white_check_mark:", "dropped": ":wastebasket:"}
+STATUS_EMOJI = {
+    "proposed": ":seedling:",
+    "active": ":large_green_circle:",
+    "blocked": ":no_entry:",
+    "done": ":white_check_mark:",
+    "dropped": ":wastebasket:",
+}
 ROUTE_EMOJI = {"posted": ":white_check_mark:", "failed": ":x:", "pending": ":hourglass:"}
 
 
@@ -75,7 +82,9 @@ def status_menu(initiative: Initiative) -> dict[str, Any]:
     return {"type": "overflow", "action_id": Action.INITIATIVE_STATUS.value, "options": options}
 
 
-def routed_post(initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+def routed_post(
+    initiative: Initiative, involved: InitiativeFunction, settings: Settings, thread_link: str | None
+) -> tuple[str, list[dict[str, Any]]]:
     function = settings.functions[involved.function_key]
     others = [key for key in initiative.function_keys if key != involved.function_key]
     title = bk.user_text(initiative.title, 500)
@@ -103,7 +112,9 @@ def fix_hint(route: InitiativeFunction, settings: Settings) -> str:
     key = f"functions.{route.function_key}.channel"
     error = route.route_error or "unknown error"
     if error in ("not_in_channel", "method_not_supported_for_channel_type"):
-        return f"the bot is not in the private channel {channel}: invite it there (`/invite @CDO Hub`), or change `{key}` in the configuration"
+        return (
+            f"the bot is not in the private channel {channel}: invite it there (`/invite @CDO Hub`), or change `{key}` in the configuration"
+        )
     if error == "is_archived":
         return f"{channel} is archived: unarchive it, or point `{key}` at a live channel"
     if error == "channel_not_found":
@@ -111,11 +122,17 @@ def fix_hint(route: InitiativeFunction, settings: Settings) -> str:
     return f"posting in {channel} failed ({error}); it can be retried later"
 
 
-def route_failures(initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+def route_failures(
+    initiative: Initiative, failed: list[InitiativeFunction], settings: Settings, thread_link: str | None
+) -> tuple[str, list[dict[str, Any]]]:
     title = bk.user_text(initiative.title, 500)
     lines = [f":warning: Initiative *#{initiative.id} {title}* is saved, but {len(failed)} route(s) did not go out:"]
     for route in failed:
-        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        name = (
+            bk.user_text(settings.functions[route.function_key].name, 100)
+            if route.function_key in settings.functions
+            else route.function_key
+        )
         lines.append(f"• *{name}*: {fix_hint(route, settings)}.")
     if thread_link:
         lines.append(f"The hub discussion: {thread_link}")
@@ -123,13 +140,19 @@ def route_failures(initiative: Initiative, failed: list[InitiativeFunction], set
     return text, [bk.section("\n".join(lines))]
 
 
-def confirmation(initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
+def confirmation(
+    initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
     title = bk.user_text(initiative.title, 500)
     head = f":rocket: Your initiative *#{initiative.id} {title}* is in the hub"
     head += f": <{thread_link}|open the discussion>." if thread_link else ", but the hub card could not be posted (see below)."
     lines = [head]
     for route in initiative.functions:
-        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        name = (
+            bk.user_text(settings.functions[route.function_key].name, 100)
+            if route.function_key in settings.functions
+            else route.function_key
+        )
         link = route_links.get(route.function_key)
         where = f"<{link}|routed post>" if link else (route.route_error or route.route_status)
         lines.append(f"{ROUTE_EMOJI.get(route.route_status, '')} {name} — {where}")
@@ -157,9 +180,15 @@ def status(initiative: Initiative, settings: Settings, thread_link: str | None) 
     blocks = [block for block in blocks if block["type"] != "actions"]
     route_lines = []
     for route in initiative.functions:
-        name = bk.user_text(settings.functions[route.function_key].name, 100) if route.function_key in settings.functions else route.function_key
+        name = (
+            bk.user_text(settings.functions[route.function_key].name, 100)
+            if route.function_key in settings.functions
+            else route.function_key
+        )
         state = route.route_status
-        detail = f" — {fix_hint(route, settings)}" if state == "failed" else (f" in <#{route.route_channel}>" if route.route_channel else "")
+        detail = (
+            f" — {fix_hint(route, settings)}" if state == "failed" else (f" in <#{route.route_channel}>" if route.route_channel else "")
+        )
         route_lines.append(f"{ROUTE_EMOJI.get(state, '')} *{name}* ({bk.user_text(route.reason, 200)}): {state}{detail}")
     blocks.append(bk.section("*Routes*\n" + "\n".join(route_lines)))
     pair_lines = [
@@ -181,7 +210,13 @@ def status(initiative: Initiative, settings: Settings, thread_link: str | None) 
     return text, bk.fit_message(blocks)
 
 
-COMMITMENT_EMOJI = {"open": ":handshake:", "done": ":white_check_mark:", "slipped": ":hourglass_flowing_sand:", "blocked": ":no_entry:", "cancelled": ":wastebasket:"}
+COMMITMENT_EMOJI = {
+    "open": ":handshake:",
+    "done": ":white_check_mark:",
+    "slipped": ":hourglass_flowing_sand:",
+    "blocked": ":no_entry:",
+    "cancelled": ":wastebasket:",
+}
 
 
 def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[dict[str, Any]]]:

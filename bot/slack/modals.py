@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from bot.config import Settings
 from bot.core.initiatives import OBSTACLES_LIMIT, PROBLEM_LIMIT, TITLE_LIMIT
@@ -29,14 +30,24 @@ def functions_block(version: int) -> str:
     return Block.FUNCTIONS.value if version == 0 else f"{Block.FUNCTIONS.value}.{version}"
 
 
-def _input(block_id: Block | str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id if isinstance(block_id, str) else block_id.value, "label": bk.plain(label, 2000), "element": element, "optional": optional}
+def _input(
+    block_id: Block | str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id if isinstance(block_id, str) else block_id.value,
+        "label": bk.plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
     if hint:
         block["hint"] = bk.plain(hint, 2000)
     return block
 
 
-def _text_input(*, initial: str = "", multiline: bool = False, max_length: int | None = None, placeholder: str | None = None) -> dict[str, Any]:
+def _text_input(
+    *, initial: str = "", multiline: bool = False, max_length: int | None = None, placeholder: str | None = None
+) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline}
     if initial:
         element["initial_value"] = initial[: max_length or 3000]
@@ -74,8 +85,14 @@ def propose_modal(
     if sponsor:
         sponsor_element["initial_user"] = sponsor
     view_blocks = [
-        _input(Block.TITLE, "Title", _text_input(initial=title, max_length=TITLE_LIMIT, placeholder="One customer view across our ERP instances")),
-        _input(Block.PROBLEM, "Problem or opportunity", _text_input(initial=problem, multiline=True, max_length=PROBLEM_LIMIT), optional=True),
+        _input(
+            Block.TITLE,
+            "Title",
+            _text_input(initial=title, max_length=TITLE_LIMIT, placeholder="One customer view across our ERP instances"),
+        ),
+        _input(
+            Block.PROBLEM, "Problem or opportunity", _text_input(initial=problem, multiline=True, max_length=PROBLEM_LIMIT), optional=True
+        ),
         {
             **_input(
                 Block.JOURNEY,
@@ -102,7 +119,12 @@ def propose_modal(
         _input(
             Block.OBSTACLES,
             "Known obstacles",
-            _text_input(initial=obstacles, multiline=True, max_length=OBSTACLES_LIMIT, placeholder="Several ERP instances, no DAM, no workflow tool…"),
+            _text_input(
+                initial=obstacles,
+                multiline=True,
+                max_length=OBSTACLES_LIMIT,
+                placeholder="Several ERP instances, no DAM, no workflow tool…",
+            ),
             optional=True,
         ),
     ]
@@ -176,7 +198,12 @@ class ChangeMeta:
 
 def _function_select(settings: Settings, keys: Iterable[str], initial: str | None) -> dict[str, Any]:
     options = [bk.option(settings.functions[key].name, key) for key in keys if key in settings.functions]
-    element: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": options, "placeholder": bk.plain("Choose a function")}
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": VALUE,
+        "options": options,
+        "placeholder": bk.plain("Choose a function"),
+    }
     chosen = next((o for o in options if o["value"] == initial), None)
     if chosen:
         element["initial_option"] = chosen
@@ -209,9 +236,7 @@ def change_modal(kind: View, commitment_id: int, what: str, seen_due: str) -> di
     view_blocks = [bk.section(f"Commitment *#{commitment_id}*: {bk.user_text(what, 500)}\nDue {seen_due}.")]
     if slip:
         view_blocks.append(_input(Block.DUE, "New due date", {"type": "datepicker", "action_id": VALUE}))
-    view_blocks.append(
-        _input(Block.REASON, "Why it slips" if slip else "What blocks it", _text_input(multiline=True, max_length=1000))
-    )
+    view_blocks.append(_input(Block.REASON, "Why it slips" if slip else "What blocks it", _text_input(multiline=True, max_length=1000)))
     return {
         "type": "modal",
         "callback_id": kind.value,

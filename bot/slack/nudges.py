@@ -19,7 +19,7 @@ SHOWN_OVERDUE = 5
 
 def _silence_lines(view: PairView, settings: Settings) -> list[str]:
     lines = []
-    facts = dict(zip(view.functions, zip(view.health.silent_days, view.health.never_acted)))
+    facts = dict(zip(view.functions, zip(view.health.silent_days, view.health.never_acted, strict=True), strict=True))
     for key in in_order(settings, view.functions):
         days, never = facts[key]
         if never:
@@ -32,7 +32,8 @@ def _silence_lines(view: PairView, settings: Settings) -> list[str]:
     for item in overdue[:SHOWN_OVERDUE]:
         lines.append(
             f"• Overdue: {function_name(settings, item.from_function)} → {function_name(settings, item.to_function)}: "
-            f"“{bk.user_text(item.what, 200)}”, due {item.due.isoformat()} ({item.days_late} day{'' if item.days_late == 1 else 's'} late), owner {bk.mention(item.owner)}"
+            f"“{bk.user_text(item.what, 200)}”, due {item.due.isoformat()} "
+            f"({item.days_late} day{'' if item.days_late == 1 else 's'} late), owner {bk.mention(item.owner)}"
         )
     if len(overdue) > SHOWN_OVERDUE:
         lines.append(f"• …and {len(overdue) - SHOWN_OVERDUE} more overdue")
@@ -73,14 +74,22 @@ def _escalation_reason(view: PairView, settings: Settings, zone: ZoneInfo) -> st
     return f"No joint activity for {working_days(view.health.days_silent)}; {nudged} and nothing joint happened since."
 
 
-def executive_nudge(views: Sequence[PairView], settings: Settings, zone: ZoneInfo, links: dict[int, str | None]) -> tuple[str, list[dict[str, Any]]]:
+def executive_nudge(
+    views: Sequence[PairView], settings: Settings, zone: ZoneInfo, links: dict[int, str | None]
+) -> tuple[str, list[dict[str, Any]]]:
     """Level 2: one DM to an executive, naming every pair of theirs that needs a push."""
     count = len(views)
     blocks: list[dict[str, Any]] = [
-        bk.section(f":rotating_light: {'A pair' if count == 1 else f'{count} pairs'} of functions on initiatives you sponsor or oversee {'is' if count == 1 else 'are'} stuck.")
+        bk.section(
+            f":rotating_light: {'A pair' if count == 1 else f'{count} pairs'} of functions on initiatives you sponsor or oversee "
+            f"{'is' if count == 1 else 'are'} stuck."
+        )
     ]
     for view in views[:BUTTONED]:
-        lines = [f"*{initiative_label(view.initiative_id, view.title)}* — *{pair_name(settings, view.functions)}*", _escalation_reason(view, settings, zone)]
+        lines = [
+            f"*{initiative_label(view.initiative_id, view.title)}* — *{pair_name(settings, view.functions)}*",
+            _escalation_reason(view, settings, zone),
+        ]
         blocks.append(bk.section("\n".join(lines + _silence_lines(view, settings))))
         elements = [
             bk.button("Nudge them again", Action.NUDGE_AGAIN.value, _ref(view), style="primary"),
@@ -92,8 +101,14 @@ def executive_nudge(views: Sequence[PairView], settings: Settings, zone: ZoneInf
         blocks.append(bk.actions(*elements, block_id=f"nudge.{view.nudge_id}"))
     rest = views[BUTTONED:]
     if rest:
-        lines = [f"• *{initiative_label(v.initiative_id, v.title, 100)}* — {pair_name(settings, v.functions)}, {working_days(v.health.days_silent)}" for v in rest]
+        lines = [
+            f"• *{initiative_label(v.initiative_id, v.title, 100)}* — {pair_name(settings, v.functions)}, "
+            f"{working_days(v.health.days_silent)}"
+            for v in rest
+        ]
         blocks.append(bk.section(fit_lines(lines, "`/cdo list stalled` lists them all")))
     first = views[0]
-    text = f"{pair_name(settings, first.functions)} are stuck on #{first.initiative_id}" + (f" (and {count - 1} more pairs)" if count > 1 else "")
+    text = f"{pair_name(settings, first.functions)} are stuck on #{first.initiative_id}" + (
+        f" (and {count - 1} more pairs)" if count > 1 else ""
+    )
     return text, bk.fit_message(blocks)

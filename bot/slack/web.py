@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.db import ping
 from bot.app.hub import Hub
+from bot.db import ping
 
 EVENTS_PATH = "/slack/events"
 

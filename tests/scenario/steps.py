@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.core import initiatives
-
 from bot.models import Commitment, Initiative
-from bot.slack.ids import View
 from bot.sandbox import forms
+from bot.slack.ids import View
 
 
 def propose(hub, *, user_id: str = "U0CMO", **changes: Any) -> Initiative:
@@ -49,5 +48,5 @@ def commitment(hub, commitment_id: int) -> Commitment:
     with hub.runtime.sessions() as session:
         found = session.get(Commitment, commitment_id)
         assert found is not None
-        found.history  # load it while the session is open
+        found.history  # noqa: B018 - load it while the session is open
         return found

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Activity, Commitment, Pair
-from bot.slack.ids import Action, View
 from bot.sandbox import forms
+from bot.slack.ids import Action, View
 from tests.scenario.steps import click, commitment, propose, submit_commitment
 
 SOON = date.today() + timedelta(days=14)
@@ -24,7 +24,14 @@ def test_story_the_cio_commits_it_an_hr_member_cannot_close_it_the_cio_can_once(
     route_ts = next(f.route_ts for f in initiative.functions if f.function_key == "it")
 
     # The Commit button on #it's routed post opens the form with IT → ? pre-filled.
-    click(hub, user_id="U0CIO", action_id=Action.COMMIT.value, value=json.dumps({"initiative": initiative.id}), channel_id="C0IT", message_ts=route_ts)
+    click(
+        hub,
+        user_id="U0CIO",
+        action_id=Action.COMMIT.value,
+        value=json.dumps({"initiative": initiative.id}),
+        channel_id="C0IT",
+        message_ts=route_ts,
+    )
     [opened] = emulator.views
     blocks = {b.get("block_id"): b for b in opened.view["blocks"]}
     assert blocks["from_function"]["element"]["initial_option"]["value"] == "it"
@@ -36,7 +43,13 @@ def test_story_the_cio_commits_it_an_hr_member_cannot_close_it_the_cio_can_once(
     assert API in json.dumps(posted.blocks)
     with hub.runtime.sessions() as session:
         stored = session.scalars(select(Commitment)).one()
-        assert (stored.from_function, stored.to_function, stored.owner, stored.due, stored.status) == ("it", "marketing", "U0CIO", SOON, "open")
+        assert (stored.from_function, stored.to_function, stored.owner, stored.due, stored.status) == (
+            "it",
+            "marketing",
+            "U0CIO",
+            SOON,
+            "open",
+        )
         assert (stored.hub_channel, stored.hub_ts) == ("C0HUB", posted.ts)
         pair = session.scalars(select(Pair).where(Pair.function_a == "it", Pair.function_b == "marketing")).one()
         assert pair.last_joint_activity_at is not None  # a commitment between them is joint activity
@@ -137,7 +150,13 @@ def test_blocked_needs_a_reason_and_the_sponsor_may_set_it(hub):
     with hub.runtime.sessions() as session:
         stored = session.scalars(select(Commitment)).one()
     meta = json.dumps({"commitment": stored.id, "seen_due": SOON.isoformat()})
-    hub.send("view_submission", user_id="U0CEO", callback_id=View.BLOCKED.value, values={"reason": {"value": forms.text("Waiting on the ERP vendor")}}, private_metadata=meta)
+    hub.send(
+        "view_submission",
+        user_id="U0CEO",
+        callback_id=View.BLOCKED.value,
+        values={"reason": {"value": forms.text("Waiting on the ERP vendor")}},
+        private_metadata=meta,
+    )
     blocked = commitment(hub, stored.id)
     assert blocked.status == "blocked"
     assert blocked.history[-1].reason == "Waiting on the ERP vendor"

@@ -32,7 +32,9 @@ def test_list_filters_by_person_and_function(hub):
 
 def test_status_shows_routes_pairs_and_commitments(hub):
     initiative = propose(hub, functions=["marketing", "it"])
-    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3))
+    submit_commitment(
+        hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3)
+    )
     hub.command(f"status #{initiative.id}", user_id="U0HR1")
     shown = json.dumps(hub.emulator.responses[-1].json)
     for words in ("Routes", "posted", "Pairs", "IT, Marketing", "Commitments", "Customer API"):
@@ -43,11 +45,19 @@ def test_status_shows_routes_pairs_and_commitments(hub):
 
 def test_report_initiatives_json_has_the_contract_fields(hub, tmp_path):
     initiative = propose(hub, functions=["marketing", "it"])
-    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3))
+    submit_commitment(
+        hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="Customer API", due=date.today() + timedelta(days=3)
+    )
     config = tmp_path / "config.toml"
     config.write_text(DEMO_CONFIG.read_text())
     env = {"DATABASE_URL": hub.settings.database_url, "PATH": "/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "report", "initiatives", "--format", "json"], capture_output=True, text=True, env=env, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "report", "initiatives", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     [row] = json.loads(run.stdout)
     assert {"id", "title", "status", "functions", "proposer", "sponsor", "created_at", "pairs", "commitments"} <= set(row)
@@ -55,8 +65,20 @@ def test_report_initiatives_json_has_the_contract_fields(hub, tmp_path):
     [pair] = row["pairs"]
     assert set(pair) >= {"functions", "state", "last_joint_activity_at", "nudges"} and pair["functions"] == ["it", "marketing"]
     [commitment] = row["commitments"]
-    assert {k: commitment[k] for k in ("from", "to", "owner", "what", "status")} == {"from": "it", "to": "marketing", "owner": "U0CIO", "what": "Customer API", "status": "open"}
-    csv_run = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "report", "commitments", "--format", "csv"], capture_output=True, text=True, env=env, timeout=60)
+    assert {k: commitment[k] for k in ("from", "to", "owner", "what", "status")} == {
+        "from": "it",
+        "to": "marketing",
+        "owner": "U0CIO",
+        "what": "Customer API",
+        "status": "open",
+    }
+    csv_run = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "report", "commitments", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     header, line = csv_run.stdout.splitlines()
     assert header.startswith("id,initiative_id,from,to,owner,what,due,status") and "Customer API" in line
 

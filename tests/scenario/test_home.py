@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.app.home import publish_home
 from bot.clock import FixedClock
 from bot.core import initiatives
 from bot.core.initiatives import Proposal
 from bot.db import transaction
 from bot.models import Commitment
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.app.home import publish_home
 from tests.scenario import steps
 
 # Noon in Paris on a Thursday; U0IT1 is in New York, where it is 07:00 the same day.
-NOW = datetime(2030, 3, 14, 11, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 3, 14, 11, 0, tzinfo=UTC)
 TODAY = date(2030, 3, 14)
 
 
@@ -43,7 +43,15 @@ def text_of(view) -> str:
 def add_commitment(session, initiative_id, *, owner, due, status="open", giver="it", taker="marketing", what="Expose the customer API"):
     session.add(
         Commitment(
-            initiative_id=initiative_id, from_function=giver, to_function=taker, owner=owner, what=what, due=due, status=status, created_at=NOW, updated_at=NOW
+            initiative_id=initiative_id,
+            from_function=giver,
+            to_function=taker,
+            owner=owner,
+            what=what,
+            due=due,
+            status=status,
+            created_at=NOW,
+            updated_at=NOW,
         )
     )
 
@@ -60,13 +68,17 @@ def check_limits(view) -> None:
 def story(home_hub):
     hub = home_hub
     first = steps.propose(hub, user_id="U0CMO", functions=["marketing", "it"], title="One customer view <!channel>")
-    hr_only = steps.propose(hub, user_id="U0CHRO", functions=["hr", "marketing"], journey="employee", title="Onboarding journey", sponsor="U0CEO")
+    hr_only = steps.propose(
+        hub, user_id="U0CHRO", functions=["hr", "marketing"], journey="employee", title="Onboarding journey", sponsor="U0CEO"
+    )
     with transaction(hub.runtime.sessions) as session:
         add_commitment(session, first.id, owner="U0IT1", due=TODAY - timedelta(days=2), what="Clean the ERP duplicates")
         add_commitment(session, first.id, owner="U0IT1", due=TODAY + timedelta(days=3), what="Open the CRM API", status="slipped")
         add_commitment(session, first.id, owner="U0IT1", due=TODAY + timedelta(days=30), what="Single sign-on")
         add_commitment(session, first.id, owner="U0IT1", due=TODAY - timedelta(days=9), what="Already done", status="done")
-        add_commitment(session, first.id, owner="U0MKT1", due=TODAY + timedelta(days=1), what="Campaign brief", giver="marketing", taker="it")
+        add_commitment(
+            session, first.id, owner="U0MKT1", due=TODAY + timedelta(days=1), what="Campaign brief", giver="marketing", taker="it"
+        )
     return hub, first, hr_only
 
 
@@ -142,7 +154,15 @@ def test_a_crowded_home_stays_within_block_kit_limits(home_hub):
             ids.append(initiatives.create(session, proposal, hub.settings, NOW).id)
         for number in range(300):
             due = TODAY + timedelta(days=(number % 40) - 20)
-            add_commitment(session, ids[number % 200], owner="U0IT1", due=due, what="<!here> " + "<" * 990, giver="it", taker=("marketing", "hr")[number % 2])
+            add_commitment(
+                session,
+                ids[number % 200],
+                owner="U0IT1",
+                due=due,
+                what="<!here> " + "<" * 990,
+                giver="it",
+                taker=("marketing", "hr")[number % 2],
+            )
             add_commitment(session, ids[number % 200], owner="U0HR1", due=due, what="&" * 999, giver="hr", taker="it")
     view = open_home(hub, "U0IT1")
     assert view is not None, hub.emulator.errors()

@@ -10,11 +10,11 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
+from bot.app.sweep import run_sweep
 from bot.clock import FixedClock
 from bot.db import upgrade
 from bot.models import Activity, Pair
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.app.sweep import run_sweep
 from tests.nudge_world import paris
 from tests.scenario import steps
 
@@ -51,7 +51,15 @@ def nudged(hub, clock):
 def click(hub, message, action_id: str, user: str):
     block = next(b for b in message.blocks if any(e.get("action_id") == action_id for e in b.get("elements", [])))
     value = next(e["value"] for e in block["elements"] if e["action_id"] == action_id)
-    response = steps.click(hub, user_id=user, action_id=action_id, value=value, channel_id=message.channel, block_id=block["block_id"], message=message.to_api())
+    response = steps.click(
+        hub,
+        user_id=user,
+        action_id=action_id,
+        value=value,
+        channel_id=message.channel,
+        block_id=block["block_id"],
+        message=message.to_api(),
+    )
     assert response.status == 200
     return hub.emulator.responses[-1].json["text"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.harness import DEMO_CONFIG
 from bot.app.sweep import SweepReport, run_sweep
+from bot.sandbox.harness import DEMO_CONFIG
 from tests.nudge_world import World, paris
 
 PAIRS = 12
@@ -99,7 +99,9 @@ def test_three_cli_processes_at_once_send_each_message_once(postgres_url, emulat
             "SLACK_API_URL": emulator.base_url,
         }
         command = [sys.executable, "-m", "bot", "--config", str(config), "nudge", "--at", "2026-03-09T10:00:00+01:00", "--format", "json"]
-        processes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        processes = [
+            subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)
+        ]
         outputs = [process.communicate(timeout=120) for process in processes]
         assert [process.returncode for process in processes] == [0, 0, 0], [err for _, err in outputs]
         objects = [item for out, _ in outputs for item in json.loads(out)]

@@ -10,9 +10,9 @@ from datetime import time, timedelta
 
 import pytest
 
+from bot.app.sweep import run_sweep
 from bot.clock import FixedClock
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.app.sweep import run_sweep
 from tests.nudge_world import PARIS, paris
 from tests.scenario import steps
 
@@ -69,7 +69,15 @@ def test_a_silent_marketing_it_initiative_is_nudged_then_escalated_once(hub, clo
     # The sponsor asks for one more nudge: it goes to the thread now (a week after the first).
     clock.set(paris(23, 10, 30))
     block, again = button(executive, "nudge_again")
-    response = steps.click(hub, user_id="U0CEO", action_id="nudge_again", value=again["value"], channel_id=executive.channel, block_id=block["block_id"], message=_api(executive))
+    response = steps.click(
+        hub,
+        user_id="U0CEO",
+        action_id="nudge_again",
+        value=again["value"],
+        channel_id=executive.channel,
+        block_id=block["block_id"],
+        message=_api(executive),
+    )
     assert response.status == 200
     pair_nudges = [m for m in emulator.thread(*thread) if "nudge_on_it" in json.dumps(m.blocks)]
     assert len(pair_nudges) == 2
@@ -78,7 +86,15 @@ def test_a_silent_marketing_it_initiative_is_nudged_then_escalated_once(hub, clo
     updated = emulator.message(executive.channel, executive.ts)
     assert "<@U0CEO> asked for the pair to be nudged again." in json.dumps(updated.blocks)
     # A second click changes nothing.
-    steps.click(hub, user_id="U0CEO", action_id="nudge_again", value=again["value"], channel_id=executive.channel, block_id=block["block_id"], message=_api(executive))
+    steps.click(
+        hub,
+        user_id="U0CEO",
+        action_id="nudge_again",
+        value=again["value"],
+        channel_id=executive.channel,
+        block_id=block["block_id"],
+        message=_api(executive),
+    )
     assert len([m for m in emulator.thread(*thread) if "nudge_on_it" in json.dumps(m.blocks)]) == 2
     assert "Already done" in emulator.responses[-1].json["text"]
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import Initiative, Pair
-from bot.slack.ids import View
 from bot.sandbox import forms
+from bot.slack.ids import View
 
 TITLE = "One customer view across our three ERP instances"
 
@@ -111,7 +111,15 @@ def test_choosing_the_employee_journey_preselects_hr(hub):
     hub.command("propose Better onboarding", user_id="U0HR1")
     [opened] = hub.emulator.views
     view = {**opened.view, "id": opened.id, "state": {"values": forms.proposal(journey="employee", functions=["it"])}}
-    hub.send("block_action", user_id="U0HR1", action_id="journey_changed", block_id="journey", trigger_id=hub.emulator.new_trigger_id(), view=view, selected_option={"value": "employee"})
+    hub.send(
+        "block_action",
+        user_id="U0HR1",
+        action_id="journey_changed",
+        block_id="journey",
+        trigger_id=hub.emulator.new_trigger_id(),
+        view=view,
+        selected_option={"value": "employee"},
+    )
     [update] = hub.emulator.calls_to("views.update")
     assert update.response["ok"], update.response
     new_view = update.args["view"]

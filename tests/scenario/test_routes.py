@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Initiative
+from bot.sandbox import forms
 from bot.sandbox.harness import DEMO_CONFIG, LocalHub, demo_settings
 from bot.slack.ids import View
-from bot.sandbox import forms
 
 EXTRA_FUNCTIONS = """
 [functions.finance]

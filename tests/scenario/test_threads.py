@@ -4,7 +4,7 @@ handled once, through signed events against the emulator on SQLite and Postgres.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +30,15 @@ def routed_ts(initiative, key: str) -> tuple[str, str]:
 def reply(hub, channel: str, user: str, text: str, thread_ts: str | None, *, event_id=None, retry_num=None, settle=True, **extra):
     """A person writes in Slack (the emulator keeps the message), then Slack sends the event."""
     message = hub.emulator.add_user_message(channel, user, text, thread_ts=thread_ts)
-    event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": message.ts, "event_ts": message.ts, "channel_type": "channel"}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": message.ts,
+        "event_ts": message.ts,
+        "channel_type": "channel",
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     event.update(extra)
@@ -63,7 +71,7 @@ def test_an_it_reply_in_its_routed_thread_is_it_activity_at_the_reply_time(hub, 
     with hub.runtime.sessions() as session:
         [row] = session.scalars(select(Activity)).all()
         assert (row.function_key, row.user_id, row.kind, row.initiative_id) == ("it", "U0IT1", "reply", initiative.id)
-        assert row.at == datetime.fromtimestamp(float(event["ts"]), timezone.utc)
+        assert row.at == datetime.fromtimestamp(float(event["ts"]), UTC)
         assert row.ref == f"C0IT:{event['ts']}"
         [pair] = session.scalars(select(Pair)).all()
         assert pair.last_activity_a == row.at  # ("it", "marketing"): it is function_a
@@ -86,7 +94,7 @@ def test_a_person_in_two_functions_is_activity_of_both_and_the_pair_meets(hub, i
     assert sorted(activities(hub)) == [("it", "U0MKT1", "reply"), ("marketing", "U0MKT1", "reply")]
     with hub.runtime.sessions() as session:
         [pair] = session.scalars(select(Pair)).all()
-        assert pair.last_joint_activity_at == datetime.fromtimestamp(float(event["ts"]), timezone.utc)
+        assert pair.last_joint_activity_at == datetime.fromtimestamp(float(event["ts"]), UTC)
 
 
 def test_functions_not_on_the_initiative_are_not_credited(hub, initiative):
@@ -149,9 +157,14 @@ def test_a_new_event_for_another_reply_is_not_a_duplicate(hub, initiative):
 
 
 def test_old_claims_are_pruned(hub, initiative):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with hub.runtime.sessions() as session, session.begin():
-        session.add_all([ProcessedEvent(event_id="EvOLD", received_at=now - timedelta(days=4)), ProcessedEvent(event_id="EvNEW", received_at=now - timedelta(days=1))])
+        session.add_all(
+            [
+                ProcessedEvent(event_id="EvOLD", received_at=now - timedelta(days=4)),
+                ProcessedEvent(event_id="EvNEW", received_at=now - timedelta(days=1)),
+            ]
+        )
     channel, ts = routed_ts(initiative, "it")
     response, _ = reply(hub, channel, "U0IT1", "prune please", ts)
     with hub.runtime.sessions() as session:
@@ -202,7 +215,15 @@ def test_the_bots_own_mirror_triggers_nothing(hub, initiative):
     }
     assert hub.send("event", event=own).status == 200
     # Another app's bot writing in a function thread is no person either.
-    other = {"type": "message", "channel": channel, "user": "U0OTHERBOT", "bot_id": "B0OTHER", "text": "beep", "ts": f"{float(ts) + 5:.6f}", "thread_ts": ts}
+    other = {
+        "type": "message",
+        "channel": channel,
+        "user": "U0OTHERBOT",
+        "bot_id": "B0OTHER",
+        "text": "beep",
+        "ts": f"{float(ts) + 5:.6f}",
+        "thread_ts": ts,
+    }
     assert hub.send("event", event=other).status == 200
     assert activities(hub) == [("it", "U0IT1", "reply")]
     assert len(hub.emulator.calls_to("chat.postMessage")) == calls_before
@@ -303,7 +324,9 @@ def test_edits_are_not_new_activity_and_are_not_mirrored_again(hub, initiative):
 
 
 def test_mirror_builder_limits_and_links():
-    text, blocks = mirror.mirror_message("U0IT1", "C0IT", "&" * 5000, permalink="https://x.slack.com/archives/C0IT/p1?thread_ts=0.1&cid=C0IT")
+    text, blocks = mirror.mirror_message(
+        "U0IT1", "C0IT", "&" * 5000, permalink="https://x.slack.com/archives/C0IT/p1?thread_ts=0.1&cid=C0IT"
+    )
     section = blocks[0]["text"]["text"]
     assert len(section) <= 3000 and not section.rstrip("…").endswith("&am")
     assert "&amp;cid=C0IT|Read the whole reply>" in blocks[1]["elements"][0]["text"]

@@ -24,7 +24,9 @@ def handle_propose_from_message(ack: Ack, body: dict[str, Any], respond: Respond
     suggested = routing.suggest(settings, routing.ProposalText(title=title, problem=text))
     meta = ProposeMeta(channel=(body.get("channel") or {}).get("id"), message_ts=message.get("ts"))
     executives = settings.hub.executives
-    view = modals.propose_modal(settings, title=title, problem=text, preselected=suggested, sponsor=executives[0] if executives else None, meta=meta)
+    view = modals.propose_modal(
+        settings, title=title, problem=text, preselected=suggested, sponsor=executives[0] if executives else None, meta=meta
+    )
     error = open_view(client, body["trigger_id"], view)
     if error:
         respond(text=f":warning: The proposal form could not be opened ({error}). Please try again.", response_type="ephemeral")
