@@ -6,13 +6,20 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.app.port import InstallBroken
 from bot.config import ConfigError, Settings, load
 from bot.errors import EXIT_CONFIG, EXIT_FAILURE, CliError
+
+if TYPE_CHECKING:
+    from bot.app.hub import Hub
+    from bot.app.sweep import SweepReport
 
 log = logging.getLogger("bot")
 
@@ -58,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
 
 
-def open_database(settings: Settings):
+def open_database(settings: Settings) -> Engine:
     """An engine on an up-to-date schema, or a one-line hint to run `cdo-hub db upgrade`."""
     from bot.db import make_engine, schema_status
 
@@ -90,7 +97,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_at(text: str | None, settings: Settings):
+def _parse_at(text: str | None, settings: Settings) -> datetime | None:
     """--at: ISO-8601; a time without an offset is the hub's local time."""
     from datetime import datetime
 
@@ -103,7 +110,7 @@ def _parse_at(text: str | None, settings: Settings):
     return at if at.tzinfo else at.replace(tzinfo=settings.tz)
 
 
-def _batch_runtime(args: argparse.Namespace):
+def _batch_runtime(args: argparse.Namespace) -> Hub:
     """The hub for one sweep or digest "as of" --at, on an up-to-date schema."""
     from bot.clock import FixedClock
     from bot.runtime import build_runtime
@@ -119,7 +126,7 @@ def _batch_runtime(args: argparse.Namespace):
     return build_runtime(settings, clock=FixedClock(at) if at else None)
 
 
-def _print_lines(report, fmt: str, settings: Settings) -> None:
+def _print_lines(report: SweepReport, fmt: str, settings: Settings) -> None:
     import json
 
     if fmt == "json":
@@ -134,7 +141,7 @@ def _print_lines(report, fmt: str, settings: Settings) -> None:
         print(f"{line.status:<9} {what} → {where}{detail}")
 
 
-def _finish(report, summary: str, *, json_output: bool = False) -> int:
+def _finish(report: SweepReport, summary: str, *, json_output: bool = False) -> int:
     # With --format json, stdout stays one JSON document and the summary goes to stderr.
     print(summary + (" (dry run: nothing was sent or changed)" if report.dry_run else ""), file=sys.stderr if json_output else sys.stdout)
     if report.install_error:

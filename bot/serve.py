@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.app.digest import run_digest
@@ -69,15 +70,15 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     return 0
 
 
-def run_http(app, hub: Hub, *, host: str, port: int) -> None:
+def run_http(app: App, hub: Hub, *, host: str, port: int) -> None:
     import uvicorn
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False)
 
 
-def run_socket_mode(app, app_token: str) -> None:
+def run_socket_mode(app: App, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     log.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(app, app_token).start()
+    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]

@@ -300,9 +300,14 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
     return Message(initiative.hub_channel, fallback, blocks, thread_ts=initiative.hub_ts)
 
 
-def _mirror_sent(hub: Hub, session: Session, row: Outbox, result: Result) -> None:
-    # The reply's words were kept only to be copied: once copied, the hub forgets them.
+def _forget_words(row: Outbox) -> list[str]:
+    # The reply's words were kept only to be copied: once copied (or not copyable), they go.
     row.payload = {key: value for key, value in (row.payload or {}).items() if key != "text"}
+    return []
+
+
+def _mirror_sent(hub: Hub, session: Session, row: Outbox, result: Result) -> None:
+    _forget_words(row)
 
 
 @dataclass(frozen=True)
@@ -322,7 +327,7 @@ KINDS: dict[str, Kind] = {
     ANNOUNCEMENT: Kind(_prepare_announcement),
     CARD_UPDATE: Kind(_prepare_card_update),
     STATUS_LINE: Kind(_prepare_status_line),
-    MIRROR: Kind(_prepare_mirror, _mirror_sent, lambda hub, session, row, error: _mirror_sent(hub, session, row, Result(False, {})) or []),
+    MIRROR: Kind(_prepare_mirror, _mirror_sent, lambda hub, session, row, error: _forget_words(row)),
 }
 
 
@@ -366,18 +371,17 @@ def _attempt(hub: Hub, outbox_id: int, report: DrainReport) -> None:
         unknown = box.mark_in_flight(row)
         created = row.created_at
     if message is None:
-        result: Result | None = Result(True, {})
+        result = Result(True, {})
     else:
-        result = _found(hub, message, key, created) if unknown else None
-        if result is None:
-            try:
-                result = _send(hub, message, key)
-            except InstallBroken:
-                with transaction(hub.sessions) as session:
-                    row = session.get(Outbox, outbox_id)
-                    if row is not None:  # not an attempt that reached Slack: nothing to look for
-                        row.error, row.lease_until, row.next_attempt_at = "install broken", None, hub.clock.now() + timedelta(minutes=1)
-                raise
+        found = _found(hub, message, key, created) if unknown else None
+        try:
+            result = found or _send(hub, message, key)
+        except InstallBroken:
+            with transaction(hub.sessions) as session:
+                row = session.get(Outbox, outbox_id)
+                if row is not None:  # not an attempt that reached Slack: nothing to look for
+                    row.error, row.lease_until, row.next_attempt_at = "install broken", None, hub.clock.now() + timedelta(minutes=1)
+            raise
     with transaction(hub.sessions) as session:
         row = session.get(Outbox, outbox_id)
         assert row is not None

@@ -110,7 +110,9 @@ def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None
         if dry_run:
             with hub.sessions() as session:
                 for item in nudges.pending(session, now, pair_ids=pair_ids):
-                    report.lines.append(Line("planned", nudges.delivery_of(session.get(Nudge, item.id))))
+                    row = session.get(Nudge, item.id)
+                    if row is not None:
+                        report.lines.append(Line("planned", nudges.delivery_of(row)))
         else:
             deliver(hub, now, people, report, pair_ids=pair_ids)
     except InstallBroken as error:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import activity, rules
 from bot.core.initiatives import Refusal
+from bot.db import rowcount
 from bot.models import Commitment, CommitmentChange, Initiative
 
 WHAT_LIMIT = 1000
@@ -130,7 +131,7 @@ def change(
     if new_due is not None:
         values["due"] = new_due
     updated = session.execute(update(Commitment).where(*condition).values(**values).execution_options(synchronize_session=False))
-    if updated.rowcount != 1:
+    if rowcount(updated) != 1:
         return None
     old_status, old_due = commitment.status, commitment.due
     session.refresh(commitment)

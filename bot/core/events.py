@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.db import rowcount
 from bot.models import ProcessedEvent
 
 # Slack gives up retrying within hours; three days leaves room for a slow operator restart.
@@ -45,4 +46,4 @@ def claim(session: Session, event_id: str, received_at: datetime) -> None:
 def prune(session: Session, now: datetime, keep: timedelta = RETENTION) -> int:
     """Forget claims older than `keep`; returns how many were removed."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - keep))
-    return result.rowcount or 0
+    return rowcount(result)

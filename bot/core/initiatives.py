@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
 from bot.core import routing, rules
+from bot.db import rowcount
 from bot.models import Initiative, InitiativeFunction, Pair
 
 TITLE_LIMIT = 150
@@ -133,7 +134,7 @@ def set_status(session: Session, initiative: Initiative, status: str, now: datet
         .values(status=status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:
+    if rowcount(changed) != 1:
         return False
     # Closing stops the nudges and reopening restarts them: let the next sweep look now.
     session.execute(

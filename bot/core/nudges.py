@@ -118,7 +118,9 @@ def plan_batch(
     due = list(session.scalars(query.with_for_update(skip_locked=True) if lock else query))
     if not due:
         return Batch([], 0, None)
-    last = (due[-1].next_check_at, due[-1].id)
+    last_checked = due[-1].next_check_at
+    assert last_checked is not None  # read because it is due
+    last = (last_checked, due[-1].id)
     initiative_ids = {pair.initiative_id for pair in due}
     loaded = session.scalars(
         select(Initiative)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import insert_for
+from bot.db import insert_for, rowcount
 from bot.models import Outbox
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -76,7 +76,7 @@ def take(session: Session, outbox_id: int, now: datetime) -> Outbox | None:
         .values(lease_until=now + LEASE, attempts=Outbox.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if rowcount(taken) != 1:
         return None
     row = session.get(Outbox, outbox_id, populate_existing=True)
     assert row is not None

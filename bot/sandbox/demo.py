@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.digest import run_digest
-from bot.app.sweep import run_sweep
+from bot.app.sweep import Line, run_sweep
 from bot.clock import FixedClock, SystemClock
 from bot.core import initiatives
 from bot.sandbox import forms
@@ -139,7 +139,7 @@ class Story:
         for function in initiative.functions:
             channel = self.names.channel(function.route_channel or "")
             self.show(f"\nIn {channel}, the routed post:", self.posted(function.route_channel or "", function.route_ts))
-        self.show(f"\nBy DM to {self.who('U0CMO')}:", (self.emulator.dms("U0CMO") or [None])[0])
+        self.show(f"\nBy DM to {self.who('U0CMO')}:", next(iter(self.emulator.dms("U0CMO")), None))
 
     def discuss(self) -> None:
         self.step(f"{self.who('U0IT1')}, an engineer, replies in the thread of the post in #it (Slack retries the event once)")
@@ -236,7 +236,7 @@ class Story:
         assert isinstance(clock, FixedClock)
         zone = self.hub.settings.tz
         start = moment = clock.now()
-        sent = []
+        sent: list[Line] = []
         while moment < start + timedelta(days=21) and not any(line.delivery.level == 2 for line in sent):
             moment += timedelta(hours=3)
             clock.set(moment)

@@ -866,7 +866,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, headers, payload = self.server.emulator._handle_http(self.path, self.headers, body)
+        status, headers, payload = self.server.emulator._handle_http(self.path, dict(self.headers.items()), body)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -8,6 +8,7 @@ uvicorn on a free port, and sends it signed requests exactly as Slack does. The 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from bot.config import Settings, parse
 from bot.db import upgrade
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
-from bot.sandbox.signed import SignedSender
+from bot.sandbox.signed import Response, SignedSender
 from bot.slack.app import create_app
 from bot.slack.web import EVENTS_PATH, create_web_app
 
@@ -100,7 +101,7 @@ class LocalHub:
         self.url = ""
         self.sender: SignedSender | None = None
 
-    def _record_error(self, error: Exception, logger) -> None:
+    def _record_error(self, error: Exception, logger: logging.Logger) -> None:
         # Bolt catches what a listener raises; keep it so a scenario cannot pass over it.
         logger.exception("listener failed", exc_info=error)
         self.listener_errors.append(error)
@@ -135,7 +136,7 @@ class LocalHub:
 
     # Shortcuts for what people do in Slack.
 
-    def command(self, text: str, *, user_id: str, channel_id: str = "C0HUB", settle: bool = True):
+    def command(self, text: str, *, user_id: str, channel_id: str = "C0HUB", settle: bool = True) -> Response:
         assert self.sender is not None
         response = self.sender.command(
             self.settings.slack.command,
@@ -149,7 +150,7 @@ class LocalHub:
             self.settle()
         return response
 
-    def send(self, kind: str, settle: bool = True, **kwargs: Any):
+    def send(self, kind: str, settle: bool = True, **kwargs: Any) -> Response:
         """Any SignedSender payload by name: send("block_action", user_id=..., action_id=...)."""
         assert self.sender is not None
         response = getattr(self.sender, kind)(**kwargs)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from bot.app.hub import Hub
+from bot.slack.gateway import make_client
 from bot.slack.listeners import register_listeners
 
 
-def create_app(hub: Hub, *, listener_executor: Executor | None = None) -> App:
+def create_app(hub: Hub, *, client: WebClient | None = None, listener_executor: Executor | None = None) -> App:
     settings = hub.settings
     app = App(
-        client=hub.gateway.client,
+        # Bolt hands this client to each listener; it retries like the gateway's.
+        client=client or make_client(settings.slack.bot_token, settings.slack.api_url),
         signing_secret=settings.slack.signing_secret or "",
         # The token is checked lazily on the first request instead of at start, so the
         # process can come up (and report itself on /healthz) while Slack is unreachable.
@@ -24,7 +28,7 @@ def create_app(hub: Hub, *, listener_executor: Executor | None = None) -> App:
     )
 
     @app.middleware
-    def attach_hub(context: BoltContext, next) -> None:
+    def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
         context["hub"] = hub
         next()
 

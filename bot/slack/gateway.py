@@ -90,7 +90,7 @@ class Gateway:
         try:
             # The named methods know which endpoints take JSON and which take form fields.
             response = getattr(self.client, method.replace(".", "_"))(**params)
-            return Result(True, dict(response.data))  # type: ignore[arg-type]
+            return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
         except SlackApiError as failure:
             status = failure.response.status_code
             error = (failure.response.data or {}).get("error") if isinstance(failure.response.data, dict) else None
