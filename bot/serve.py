@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from bot.app.digest import run_digest
 from bot.app.hub import Hub
-from bot.app.outbox import drain
 from bot.app.sweep import run_sweep
+from bot.app.upkeep import upkeep
 from bot.config import Settings
 from bot.db import schema_status, upgrade
 from bot.errors import EXIT_CONFIG, CliError
@@ -54,7 +54,7 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     ensure_schema(hub.engine, settings.database_url)
     app = create_app(hub)
     jobs = (
-        start_scheduler(hub, sweep=lambda: run_sweep(hub), digest=lambda: run_digest(hub), deliver=lambda: drain(hub))
+        start_scheduler(hub, sweep=lambda: run_sweep(hub), digest=lambda: run_digest(hub), deliver=lambda: upkeep(hub))
         if scheduler
         else None
     )

@@ -15,8 +15,8 @@ from typing import Any
 from bot.app import outbox
 from bot.app.home import refresh_homes
 from bot.app.hub import Hub
-from bot.app.people import functions_of, local_today
-from bot.core import commitments, initiatives, permissions
+from bot.app.people import functions_of, known_today
+from bot.core import commitments, events, initiatives, permissions
 from bot.core.commitments import Draft
 from bot.db import transaction
 from bot.models import Commitment
@@ -51,18 +51,24 @@ def check_commitment(hub: Hub, initiative_id: int, draft: Draft) -> dict[str, st
         initiative = initiatives.get(session, initiative_id)
     if initiative is None:
         return {"what": "This initiative no longer exists."}
-    return commitments.validate(draft, initiative, local_today(hub, draft.owner)).problems
+    return commitments.validate(draft, initiative, known_today(hub, draft.owner)).problems
 
 
-def record(hub: Hub, initiative_id: int, draft: Draft) -> int:
+def record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None = None) -> int | None:
+    """Record the commitment; None when this form (`submission`, its view ID) was recorded already."""
     # Channel members decide the committer's functions: looked up after the ack, as it may be slow.
     actor_functions = functions_of(hub, draft.owner)
-    with transaction(hub.sessions) as session:
-        initiative = initiatives.get(session, initiative_id)
-        assert initiative is not None
-        commitment = commitments.create(session, draft, initiative, actor_functions, hub.clock.now())
-        keys = outbox.owe_commitment(session, commitment, hub.clock.now())
-        commitment_id, owner = commitment.id, commitment.owner
+    try:
+        with transaction(hub.sessions) as session:
+            if submission:
+                events.claim(session, f"view:{submission}", hub.clock.now())
+            initiative = initiatives.get(session, initiative_id)
+            assert initiative is not None
+            commitment = commitments.create(session, draft, initiative, actor_functions, hub.clock.now())
+            keys = outbox.owe_commitment(session, commitment, hub.clock.now())
+            commitment_id, owner = commitment.id, commitment.owner
+    except events.AlreadyProcessed:
+        return None
     outbox.drain(hub, keys=keys)
     refresh_homes(hub, owner)
     return commitment_id
@@ -88,7 +94,7 @@ def change_form(hub: Hub, user: str, commitment_id: int, action: str) -> Form:
 
 
 def check_change(hub: Hub, user: str, commitment_id: int, action: str, *, new_due: date | None, reason: str) -> dict[str, str]:
-    today = local_today(hub, user)
+    today = known_today(hub, user)
     with hub.sessions() as session:
         commitment = session.get(Commitment, commitment_id)
         if commitment is None:

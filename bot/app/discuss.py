@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.app import outbox
@@ -48,6 +48,29 @@ class Reply:
     user: str
     text: str = ""
     files: int = 0
+
+
+def receive(hub: Hub, event: Reply) -> bool:
+    """Before Slack is answered: keep a reply in an initiative's thread, so that it is handled
+    even if this process dies right after the answer. Replies elsewhere are not kept. Raises
+    when the database cannot be reached: the caller answers 5xx, and Slack retries."""
+    with transaction(hub.sessions) as session:
+        if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
+            return False
+        events.store(session, event.event_id, asdict(event), hub.clock.now())
+    return True
+
+
+def catch_up(hub: Hub) -> int:
+    """Handle the replies that were kept but whose handler never finished; how many."""
+    with transaction(hub.sessions) as session:
+        stale = events.stale(session, hub.clock.now())
+    for event_id, payload in stale:
+        try:
+            reply(hub, Reply(**{**payload, "event_id": event_id}))
+        except Exception:  # one bad event must not keep the others waiting
+            log.exception("event %s could not be handled; it is tried again later", event_id)
+    return len(stale)
 
 
 def reply(hub: Hub, event: Reply) -> None:

@@ -39,6 +39,10 @@ CARD_UPDATE, STATUS_LINE, MIRROR = "card_update", "status_line", "mirror"
 CONFIRM_WITHIN = timedelta(minutes=2)  # the proposer hears back by then, routes delivered or not
 
 
+def confirmation_key(initiative_id: int) -> str:
+    return f"confirmation:{initiative_id}"
+
+
 def card_key(initiative_id: int) -> str:
     return f"card:{initiative_id}"
 
@@ -58,7 +62,7 @@ def owe_delivery(session: Session, initiative: Initiative, now: datetime) -> lis
         key = f"route:{initiative.id}:{involved.function_key}"
         box.record(session, key, ROUTE, now, initiative_id=initiative.id, function=involved.function_key)
         keys.append(key)
-    key = f"confirmation:{initiative.id}"
+    key = confirmation_key(initiative.id)
     box.record(session, key, CONFIRMATION, now, initiative_id=initiative.id)
     return [*keys, key]
 
@@ -214,7 +218,8 @@ def _prepare_confirmation(hub: Hub, session: Session, row: Outbox) -> Message | 
         for involved in initiative.functions
         if involved.route_channel and involved.route_ts and (link := hub.gateway.permalink(involved.route_channel, involved.route_ts))
     }
-    text, blocks = hub.render.confirmation(initiative, hub.settings, _hub_link(hub, initiative), links)
+    note = (row.payload or {}).get("sponsor_problem")
+    text, blocks = hub.render.confirmation(initiative, hub.settings, _hub_link(hub, initiative), links, sponsor_problem=note)
     return Message(initiative.proposer, text, blocks, findable=False)
 
 

@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app.hub import Hub
+from bot.app.port import UserInfo
 from bot.core import activity
 from bot.core import people as rules
 from bot.db import insert_for, transaction
@@ -36,6 +37,23 @@ def zone_of(hub: Hub, user: str) -> ZoneInfo:
 def local_today(hub: Hub, user: str) -> date:
     """Today where the person is (their Slack time zone, else the hub's)."""
     return hub.clock.now().astimezone(zone_of(hub, user)).date()
+
+
+def known(hub: Hub, user: str) -> UserInfo | None:
+    """What the hub knows of a person without asking Slack: the directory's cache, else the
+    `slack_users` table the sweep keeps. For checks made before Slack is answered."""
+    info = hub.directory.known_user(user)
+    if info is not None:
+        return info
+    with hub.sessions() as session:
+        row = session.get(SlackUser, user)
+    return UserInfo(user, user, row.tz, row.is_bot, row.deleted) if row is not None else None
+
+
+def known_today(hub: Hub, user: str) -> date:
+    """Today where the person is, as far as the hub knows without asking Slack."""
+    info = known(hub, user)
+    return hub.clock.now().astimezone(rules.zone(info.tz if info else None, hub.settings.tz)).date()
 
 
 class ZoneBook:
@@ -94,3 +112,36 @@ class ZoneBook:
 
     def reachable(self, user_id: str) -> bool:
         return self._entry(user_id)[1]
+
+
+SYNC_EVERY = timedelta(days=1)
+
+
+def sync_users(hub: Hub, *, force: bool = False) -> int:
+    """Copy the workspace's people (time zone, bot, deactivated) into `slack_users`, so that
+    checks made before Slack is answered know them. Once a day; how many were stored."""
+    now = hub.clock.now()
+    with hub.sessions() as session:
+        newest = session.scalar(select(func.max(SlackUser.fetched_at)))
+    if not force and newest is not None and now - newest < SYNC_EVERY:
+        return 0
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = hub.gateway.call("users.list", limit=200, cursor=cursor)
+        if not page.ok:
+            break
+        for member in page.get("members") or []:
+            if member.get("id"):
+                flags = {"tz": member.get("tz"), "is_bot": bool(member.get("is_bot")), "deleted": bool(member.get("deleted"))}
+                rows.append({"user_id": member["id"], **flags, "fetched_at": now})
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    if rows:
+        with transaction(hub.sessions) as session:
+            insert = insert_for(session)
+            for values in rows:
+                changed = {key: value for key, value in values.items() if key != "user_id"}
+                session.execute(insert(SlackUser).values(**values).on_conflict_do_update(index_elements=["user_id"], set_=changed))
+    return len(rows)

@@ -93,6 +93,10 @@ class DirectoryPort(Protocol):
 
     def user(self, user_id: str) -> UserInfo | None: ...
 
+    def known_user(self, user_id: str) -> UserInfo | None:
+        """What is known of the user without asking Slack (None when nothing is)."""
+        ...
+
     def forget_channel(self, name_or_id: str) -> None: ...
 
 
@@ -106,7 +110,13 @@ class Renderer(Protocol):
     ) -> Rendered: ...
 
     def confirmation(
-        self, initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]
+        self,
+        initiative: Initiative,
+        settings: Settings,
+        thread_link: str | None,
+        route_links: dict[str, str],
+        *,
+        sponsor_problem: str | None = None,
     ) -> Rendered: ...
 
     def route_failures(

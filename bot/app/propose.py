@@ -7,41 +7,73 @@ from __future__ import annotations
 
 from bot.app import outbox
 from bot.app.hub import Hub
-from bot.app.people import local_today
-from bot.core import initiatives
+from bot.app.people import known, known_today
+from bot.core import events, initiatives
+from bot.core import outbox as box
 from bot.core.initiatives import Proposal, Refusal, SponsorCheck
 from bot.db import transaction
 
 
 def sponsor_check(hub: Hub, sponsor: str | None) -> SponsorCheck | None:
-    if not sponsor:
-        return None
-    info = hub.directory.user(sponsor)
-    if info is None:
-        return SponsorCheck(exists=False)
-    return SponsorCheck(is_bot=info.is_bot, deleted=info.deleted)
+    """What the hub already knows of the sponsor (no call to Slack: this runs before the form
+    is answered). Someone it knows nothing of is accepted; escalations skip a sponsor who
+    turns out to be unreachable and go to the executives."""
+    info = known(hub, sponsor) if sponsor else None
+    return SponsorCheck(is_bot=info.is_bot, deleted=info.deleted) if info is not None else None
 
 
 def check(hub: Hub, proposal: Proposal) -> Refusal:
     """What is wrong with the proposal, phrased for the form (empty when it can be stored)."""
-    return initiatives.validate(proposal, hub.settings, local_today(hub, proposal.proposer), sponsor_check(hub, proposal.sponsor))
+    return initiatives.validate(proposal, hub.settings, known_today(hub, proposal.proposer), sponsor_check(hub, proposal.sponsor))
 
 
-def store(hub: Hub, proposal: Proposal) -> int:
-    """Store the initiative and, in the same transaction, everything its delivery owes."""
-    with transaction(hub.sessions) as session:
-        initiative = initiatives.create(session, proposal, hub.settings, hub.clock.now())
-        outbox.owe_delivery(session, initiative, hub.clock.now())
-        return initiative.id
+def store(hub: Hub, proposal: Proposal, *, submission: str | None = None) -> int | None:
+    """Store the initiative and, in the same transaction, everything its delivery owes.
+
+    `submission` names the form submitted (its view ID): a form submitted again, because the
+    first answer was slow, stores nothing more and returns None.
+    """
+    try:
+        with transaction(hub.sessions) as session:
+            if submission:
+                events.claim(session, f"view:{submission}", hub.clock.now())
+            initiative = initiatives.create(session, proposal, hub.settings, hub.clock.now())
+            outbox.owe_delivery(session, initiative, hub.clock.now())
+            return initiative.id
+    except events.AlreadyProcessed:
+        return None
 
 
 def route(hub: Hub, initiative_id: int, *, source: tuple[str, str] | None = None) -> outbox.DrainReport:
-    """After the proposal is stored: link the message it came from, then deliver it."""
+    """After the proposal is stored (and Slack answered): check the sponsor the hub knew nothing
+    of, link the message it came from, then deliver it."""
+    _check_sponsor(hub, initiative_id)
     if source is not None:
         link = hub.gateway.permalink(*source)
         with transaction(hub.sessions) as session:
             initiatives.set_source_link(session, initiative_id, link)
     return deliver(hub, initiative_id)
+
+
+def _check_sponsor(hub: Hub, initiative_id: int) -> None:
+    """A sponsor who is a bot or deactivated is not kept; the proposer is told
+    in their confirmation, and escalations go to the executives meanwhile."""
+    with hub.sessions() as session:
+        initiative = initiatives.get(session, initiative_id)
+        sponsor = initiative.sponsor if initiative is not None else None
+    if not sponsor:
+        return
+    info = hub.directory.user(sponsor)
+    if info is None:
+        return  # Slack did not say (it may be down): kept; escalations check reachability again
+    problem = initiatives.sponsor_problem(SponsorCheck(is_bot=info.is_bot, deleted=info.deleted))
+    if problem is None:
+        return
+    with transaction(hub.sessions) as session:
+        initiative = initiatives.get(session, initiative_id)
+        if initiative is not None and initiative.sponsor == sponsor:
+            initiative.sponsor = None
+            box.annotate(session, outbox.confirmation_key(initiative_id), sponsor_problem=problem)
 
 
 def deliver(hub: Hub, initiative_id: int) -> outbox.DrainReport:

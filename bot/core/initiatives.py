@@ -60,6 +60,19 @@ class Refusal:
         return bool(self.problems)
 
 
+def sponsor_problem(sponsor: SponsorCheck | None) -> str | None:
+    """Why this person cannot sponsor an initiative (None: they can, or nothing is known)."""
+    if sponsor is None:
+        return None
+    if not sponsor.exists:
+        return "This person was not found in the workspace."
+    if sponsor.deleted:
+        return "This person's account is deactivated: choose an active sponsor."
+    if sponsor.is_bot:
+        return "A bot cannot sponsor an initiative: choose a person."
+    return None
+
+
 def validate(proposal: Proposal, settings: Settings, today: date, sponsor: SponsorCheck | None = None) -> Refusal:
     refusal = Refusal()
     title = proposal.title.strip()
@@ -82,13 +95,9 @@ def validate(proposal: Proposal, settings: Settings, today: date, sponsor: Spons
         )
     if proposal.target_date is not None and proposal.target_date < today:
         refusal.problems["target_date"] = "The target date is in the past."
-    if proposal.sponsor and sponsor is not None:
-        if not sponsor.exists:
-            refusal.problems["sponsor"] = "This person was not found in the workspace."
-        elif sponsor.deleted:
-            refusal.problems["sponsor"] = "This person's account is deactivated: choose an active sponsor."
-        elif sponsor.is_bot:
-            refusal.problems["sponsor"] = "A bot cannot sponsor an initiative: choose a person."
+    problem = sponsor_problem(sponsor) if proposal.sponsor else None
+    if problem:
+        refusal.problems["sponsor"] = problem
     return refusal
 
 

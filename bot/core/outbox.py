@@ -115,6 +115,13 @@ def wait(row: Outbox, now: datetime, until: datetime | None = None) -> None:
     row.next_attempt_at = until or now + timedelta(seconds=5)
 
 
+def annotate(session: Session, key: str, **notes: Any) -> None:
+    """Add to what a message not yet sent will say (e.g. a sponsor that could not be kept)."""
+    row = session.scalar(select(Outbox).where(Outbox.key == key, Outbox.status == PENDING))
+    if row is not None:
+        row.payload = {**(row.payload or {}), **notes}
+
+
 def status_of(session: Session, key: str) -> str | None:
     return session.scalar(select(Outbox.status).where(Outbox.key == key))
 

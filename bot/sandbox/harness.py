@@ -8,7 +8,6 @@ uvicorn on a free port, and sends it signed requests exactly as Slack does. The 
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -91,9 +90,8 @@ class LocalHub:
             upgrade(self.settings.database_url)
         self.runtime: Runtime = build_runtime(self.settings, clock=clock, max_retries=3)
         self.executor = TrackingExecutor()
-        self.app = create_app(self.runtime, listener_executor=self.executor)
+        self.app = create_app(self.runtime, listener_executor=self.executor, on_error=self._record_error)
         self.listener_errors: list[BaseException] = []
-        self.app.error(self._record_error)
         self._server = uvicorn.Server(
             uvicorn.Config(create_web_app(self.app, self.runtime), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         )
@@ -101,9 +99,8 @@ class LocalHub:
         self.url = ""
         self.sender: SignedSender | None = None
 
-    def _record_error(self, error: Exception, logger: logging.Logger) -> None:
-        # Bolt catches what a listener raises; keep it so a scenario cannot pass over it.
-        logger.exception("listener failed", exc_info=error)
+    def _record_error(self, error: Exception) -> None:
+        # The app tells the person and logs it; keep it too, so a scenario cannot pass over it.
         self.listener_errors.append(error)
 
     def start(self) -> LocalHub:

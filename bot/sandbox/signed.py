@@ -180,10 +180,12 @@ class SignedSender:
         callback_id: str,
         values: dict[str, Any],
         private_metadata: str = "",
-        view_id: str = "V0SANDBOX",
+        view_id: str | None = None,
         trigger_id: str | None = None,
     ) -> Response:
-        """values: Slack's state.values shape, {block_id: {action_id: {type, value...}}}."""
+        """values: Slack's state.values shape, {block_id: {action_id: {type, value...}}}.
+        Each call is a new modal unless `view_id` names one (the same form submitted again)."""
+        view_id = view_id or f"V{secrets.token_hex(5).upper()}"
         payload = self._base_payload("view_submission", user_id)
         payload.update(
             trigger_id=trigger_id or f"trg.{secrets.token_hex(8)}",

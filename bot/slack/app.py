@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
+from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
+from bot.slack.errors import answer_failure
 from bot.slack.gateway import make_client
+from bot.slack.inbox import keep_replies
 from bot.slack.listeners import register_listeners
 
 
-def create_app(hub: Hub, *, client: WebClient | None = None, listener_executor: Executor | None = None) -> App:
+def create_app(
+    hub: Hub,
+    *,
+    client: WebClient | None = None,
+    listener_executor: Executor | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+) -> App:
+    """`on_error` also sees every error a listener raised (the tests keep them)."""
     settings = hub.settings
     app = App(
         # Bolt hands this client to each listener; it retries like the gateway's.
@@ -31,6 +41,12 @@ def create_app(hub: Hub, *, client: WebClient | None = None, listener_executor: 
     def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
         context["hub"] = hub
         next()
+
+    app.middleware(keep_replies)
+
+    @app.error
+    def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:
+        return answer_failure(error, body, response, client, on_error)
 
     register_listeners(app, settings)
     return app

@@ -96,6 +96,14 @@ class Directory:
 
     # --- users -------------------------------------------------------------------------
 
+    def known_user(self, user_id: str) -> UserInfo | None:
+        """The user as last looked up, if still fresh, without calling Slack."""
+        with self._lock:
+            hit = self._cache.get(("user", user_id))
+        if hit and self._monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        return None
+
     def user(self, user_id: str) -> UserInfo | None:
         return self._cached(("user", user_id), lambda: self._fetch_user(user_id))
 

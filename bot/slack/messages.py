@@ -141,7 +141,12 @@ def route_failures(
 
 
 def confirmation(
-    initiative: Initiative, settings: Settings, thread_link: str | None, route_links: dict[str, str]
+    initiative: Initiative,
+    settings: Settings,
+    thread_link: str | None,
+    route_links: dict[str, str],
+    *,
+    sponsor_problem: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     title = bk.user_text(initiative.title, 500)
     head = f":rocket: Your initiative *#{initiative.id} {title}* is in the hub"
@@ -156,6 +161,11 @@ def confirmation(
         link = route_links.get(route.function_key)
         where = f"<{link}|routed post>" if link else (route.route_error or route.route_status)
         lines.append(f"{ROUTE_EMOJI.get(route.route_status, '')} {name} — {where}")
+    if sponsor_problem:
+        lines.append(
+            f":warning: The sponsor you chose was not kept: {bk.user_text(sponsor_problem, 300)} "
+            "Until someone sponsors it, the executives hear of its stalled pairs."
+        )
     return f"Initiative #{initiative.id} is in the hub", [bk.section("\n".join(lines))]
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.people import sync_users
 from bot.models import Initiative, Pair
 from bot.sandbox import forms
 from bot.slack.ids import View
@@ -92,6 +93,10 @@ def test_three_functions_make_three_pairs(hub):
     ids=["blank-title", "long-title", "one-function", "no-function", "past-date", "bot-sponsor", "gone-sponsor", "no-journey"],
 )
 def test_refusals_are_answered_in_the_modal_and_store_nothing(hub, changes, block, words):
+    # The form is answered without asking Slack: the hub knows its workspace's people once
+    # synced (`serve` does it at start and daily).
+    sync_users(hub.runtime)
+    hub.emulator.reset_records()
     response = submit(hub, forms.proposal(**changes))
     assert response.status == 200
     assert response.json["response_action"] == "errors"
@@ -158,3 +163,15 @@ def test_expired_trigger_tells_the_user(hub):
     hub.settle()
     [reply] = hub.emulator.responses
     assert "could not be opened" in reply.json["text"]
+
+
+@pytest.mark.parametrize("sponsor, words", [("U0OTHERBOT", "bot"), ("U0GONE", "deactivated")])
+def test_a_sponsor_the_hub_did_not_know_is_checked_after_the_answer(hub, sponsor, words):
+    response = submit(hub, forms.proposal(sponsor=sponsor))
+    assert response.status == 200 and not response.body_text.strip()  # no Slack call before the answer
+    assert [call.args["user"] for call in hub.emulator.calls_to("users.info")].count(sponsor) == 1  # looked up after
+    with hub.runtime.sessions() as session:
+        [initiative] = session.scalars(select(Initiative)).all()
+    assert initiative.sponsor is None and initiative.hub_ts is not None
+    [confirmation] = hub.emulator.dms("U0CMO")
+    assert "sponsor you chose was not kept" in json.dumps(confirmation.blocks) and words in json.dumps(confirmation.blocks)

@@ -34,7 +34,7 @@ def handle_commit_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any
         ack(response_action="errors", errors=_errors(problems))
         return
     ack()
-    commit.record(hub, meta.initiative, draft)
+    commit.record(hub, meta.initiative, draft, submission=view.get("id"))
 
 
 def handle_change_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

@@ -50,7 +50,9 @@ def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
         }
         ack(response_action="errors", errors=errors)
         return
-    initiative_id = propose.store(hub, proposal)
+    initiative_id = propose.store(hub, proposal, submission=view.get("id"))
     ack()
+    if initiative_id is None:
+        return  # the same form, submitted again while the first answer was on its way
     source = (meta.channel, meta.message_ts) if meta.channel and meta.message_ts else None
     propose.route(hub, initiative_id, source=source)

@@ -1,0 +1,27 @@
+"""What `serve` does every few seconds besides answering Slack: handle the events that were
+kept but not handled, send what the outbox still owes, and once a day learn the workspace's
+people. Each part is shared safely between replicas (claims and leases in the database)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from bot.app import discuss, outbox
+from bot.app.hub import Hub
+from bot.app.people import sync_users
+from bot.app.port import InstallBroken
+
+log = logging.getLogger(__name__)
+
+
+def upkeep(hub: Hub) -> outbox.DrainReport:
+    handled = discuss.catch_up(hub)
+    if handled:
+        log.info("handled %d kept events whose first handler did not finish", handled)
+    report = outbox.drain(hub)
+    if report.sent or report.failed:
+        log.info("outbox: %d sent, %d failed, %d to retry", len(report.sent), len(report.failed), len(report.retrying))
+    with contextlib.suppress(InstallBroken):  # logged by the gateway; /healthz says it
+        sync_users(hub)
+    return report

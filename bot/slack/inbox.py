@@ -1,0 +1,32 @@
+"""Replies are kept before Slack is answered (Bolt answers events before its listeners run).
+
+A person's reply in a thread reaches `bot.app.discuss.receive` while the request is still open:
+kept in the database if it belongs to an initiative, so a process that dies after the answer
+loses nothing. When the database cannot be reached the answer is 503 and Slack retries the
+event (about at once, then after a minute and after five).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext, BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import discuss
+from bot.slack.listeners.events.thread_reply import is_person_reply, read_reply
+
+log = logging.getLogger(__name__)
+
+
+def keep_replies(body: dict[str, Any], context: BoltContext, next: Callable[[], Any]) -> Any:
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and is_person_reply(event, context.bot_user_id):
+        try:
+            discuss.receive(context["hub"], read_reply(event, body.get("event_id")))
+        except SQLAlchemyError as failure:
+            log.warning("event %s was not kept (%s): answered 503 so that Slack retries it", body.get("event_id"), type(failure).__name__)
+            return BoltResponse(status=503, body="")
+    return next()
