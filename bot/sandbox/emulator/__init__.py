@@ -20,7 +20,7 @@ Where things live:
 """
 
 from bot.sandbox.emulator.records import ApiError, Args, Call, Ephemeral, Outcome, ResponsePost, ViewRecord
-from bot.sandbox.emulator.server import Emulator
+from bot.sandbox.emulator.server import Emulator, Hold
 from bot.sandbox.emulator.validation import MESSAGE_BLOCK_LIMIT, VIEW_BLOCK_LIMIT, block_problems
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Call",
     "Emulator",
     "Ephemeral",
+    "Hold",
     "Outcome",
     "ResponsePost",
     "ViewRecord",

@@ -51,6 +51,15 @@ REQUIRED_ARGS = {
 }
 
 
+class Hold:
+    """A call held after it was carried out (see `Emulator.hold`)."""
+
+    def __init__(self, method: str, when: Callable[[Args], bool] | None) -> None:
+        self.method, self.when = method, when
+        self.reached = threading.Event()  # set when the call was carried out and is held
+        self.release = threading.Event()
+
+
 @dataclass
 class _Fault:
     method: str
@@ -89,6 +98,8 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
         self._revoked = False
         self._calls: list[Call] = []
         self._faults: list[_Fault] = []
+        self._holds: list[Hold] = []
+        self._every_hold: list[Hold] = []
         self._post_times: dict[str, deque[float]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._responses: list[ResponsePost] = []
@@ -112,6 +123,8 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
         return self
 
     def stop(self) -> None:
+        for hold in self._every_hold:  # no request thread outlives the emulator
+            hold.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -274,7 +287,27 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
                 outcome = (500, {}, {"ok": False, "error": "emulator_internal_error"})
             args.pop("token", None)
             self._calls.append(Call(method, copy.deepcopy(args), outcome[0], copy.deepcopy(outcome[2]), at))
-            return outcome
+            hold = self._take_hold(method, args)
+        if hold is not None:  # done in Slack, but the answer is late (outside the lock: others go on)
+            hold.reached.set()
+            hold.release.wait(timeout=120)
+        return outcome
+
+    def hold(self, method: str, *, when: Callable[[Args], bool] | None = None) -> Hold:
+        """The next matching call is carried out, then its answer waits until `release()`:
+        what a caller sees when it dies, or times out, after Slack accepted the call."""
+        hold = Hold(method, when)
+        with self._lock:
+            self._holds.append(hold)
+            self._every_hold.append(hold)
+        return hold
+
+    def _take_hold(self, method: str, args: Args) -> Hold | None:
+        for hold in self._holds:
+            if hold.method == method and (hold.when is None or hold.when(args)):
+                self._holds.remove(hold)
+                return hold
+        return None
 
     def _before_call(self, method: str, headers: Mapping[str, str], args: Args) -> None:
         """Injected faults first (they model Slack's side), then auth, then rate limits."""
