@@ -40,6 +40,7 @@ def create_app(
     @app.middleware
     def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
         context["hub"] = hub
+        context["on_error"] = on_error
         next()
 
     app.middleware(keep_replies)

@@ -32,7 +32,10 @@ def is_database_down(error: BaseException) -> bool:
 
 
 def _first_input(view: dict[str, Any]) -> str | None:
-    return next((b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("block_id")), None)
+    """The block to hang the words on: the form's first input."""
+    inputs = [b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"]
+    inputs += list(((view.get("state") or {}).get("values") or {}).keys())
+    return next((block for block in inputs if isinstance(block, str) and block), None)
 
 
 def answer_failure(

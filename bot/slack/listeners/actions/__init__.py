@@ -6,15 +6,16 @@ from bot.slack.listeners.actions.initiative_status import handle_initiative_stat
 from bot.slack.listeners.actions.journey import handle_journey_changed
 from bot.slack.listeners.actions.links import acknowledge_link
 from bot.slack.listeners.actions.nudges import handle_nudge_button
+from bot.slack.listeners.safely import safely
 
 
 def register(app: App) -> None:
-    app.action(Action.JOURNEY_CHANGED.value)(handle_journey_changed)
-    app.action(Action.OPEN_DISCUSSION.value)(acknowledge_link)
-    app.action(Action.COMMIT.value)(handle_commit_button)
-    app.action(Action.COMMITMENT_DONE.value)(handle_done)
-    app.action(Action.COMMITMENT_SLIP.value)(handle_slip)
-    app.action(Action.COMMITMENT_BLOCKED.value)(handle_blocked)
-    app.action(Action.INITIATIVE_STATUS.value)(handle_initiative_status)
+    app.action(Action.JOURNEY_CHANGED.value)(safely(handle_journey_changed))
+    app.action(Action.OPEN_DISCUSSION.value)(safely(acknowledge_link))
+    app.action(Action.COMMIT.value)(safely(handle_commit_button))
+    app.action(Action.COMMITMENT_DONE.value)(safely(handle_done))
+    app.action(Action.COMMITMENT_SLIP.value)(safely(handle_slip))
+    app.action(Action.COMMITMENT_BLOCKED.value)(safely(handle_blocked))
+    app.action(Action.INITIATIVE_STATUS.value)(safely(handle_initiative_status))
     for choice in (Action.NUDGE_ON_IT, Action.NUDGE_SNOOZE, Action.NUDGE_BLOCKED, Action.NUDGE_AGAIN):
-        app.action(choice.value)(handle_nudge_button)
+        app.action(choice.value)(safely(handle_nudge_button))

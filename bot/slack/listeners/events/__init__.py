@@ -7,10 +7,11 @@ from slack_bolt import App
 from bot.slack.listeners.events.app_home import handle_app_home_opened
 from bot.slack.listeners.events.ignored import ignore_message
 from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES, handle_thread_reply
+from bot.slack.listeners.safely import safely
 
 
 def register(app: App) -> None:
     # Bolt runs the first listener that matches: replies first, then every other message.
-    app.event({"type": "message", "subtype": REPLY_SUBTYPES})(handle_thread_reply)
-    app.event("message")(ignore_message)
-    app.event("app_home_opened")(handle_app_home_opened)
+    app.event({"type": "message", "subtype": REPLY_SUBTYPES})(safely(handle_thread_reply))
+    app.event("message")(safely(ignore_message))
+    app.event("app_home_opened")(safely(handle_app_home_opened))

@@ -1,12 +1,13 @@
 from slack_bolt import App
 
 from bot.slack.ids import View
+from bot.slack.listeners.safely import safely
 from bot.slack.listeners.views.commit import handle_change_submission, handle_commit_submission
 from bot.slack.listeners.views.propose import handle_propose_submission
 
 
 def register(app: App) -> None:
-    app.view(View.PROPOSE.value)(handle_propose_submission)
-    app.view(View.COMMIT.value)(handle_commit_submission)
-    app.view(View.SLIP.value)(handle_change_submission)
-    app.view(View.BLOCKED.value)(handle_change_submission)
+    app.view(View.PROPOSE.value)(safely(handle_propose_submission))
+    app.view(View.COMMIT.value)(safely(handle_commit_submission))
+    app.view(View.SLIP.value)(safely(handle_change_submission))
+    app.view(View.BLOCKED.value)(safely(handle_change_submission))
