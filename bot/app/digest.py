@@ -13,9 +13,10 @@ from bot.app.people import ZoneBook
 from bot.app.port import InstallBroken
 from bot.app.sweep import Line, SweepReport, deliver
 from bot.core import digest as digests
-from bot.core import nudges, schedule
+from bot.core import nudge_claims as claims
+from bot.core import schedule
 from bot.core.calendar import WorkWeek
-from bot.core.nudges import Delivery
+from bot.core.nudge_claims import Delivery
 from bot.db import transaction
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
         planned = [
             Delivery(
                 key=schedule.digest_key(digest.week, user),
-                kind=nudges.DIGEST,
+                kind=claims.DIGEST,
                 level=0,
                 channel=user,
                 recipients=(user,),
@@ -54,10 +55,10 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
             report.lines += [Line("planned" if d.not_before <= now else "deferred", d, d.not_before) for d in planned]
             return report
         with transaction(hub.sessions) as session:
-            claimed = nudges.claim(session, planned, now)
+            claimed = claims.claim(session, planned, now)
         report.lines += [Line("already", d) for d in planned if d not in claimed]
         report.lines += [Line("deferred", d, d.not_before) for d in claimed if d.not_before > now]
-        deliver(hub, now, people, report, kinds=(nudges.DIGEST,))
+        deliver(hub, now, people, report, kinds=(claims.DIGEST,))
     except InstallBroken as error:
         report.install_error = str(error)
         log.error("the digest stopped: Slack refused the bot token (%s)", error)
