@@ -2,6 +2,7 @@
 
 It goes through the sweep's outbox: each recipient's digest is claimed under
 `digest:{ISO week}:{user}`, so a second run, another replica or a restart sends it once.
+A recipient whose digest cannot be planned or sent is logged and skipped; the others get theirs.
 """
 
 from __future__ import annotations
@@ -38,19 +39,25 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
             digest = digests.build(session, settings, now)
         text, blocks = hub.render.digest(digest, settings)
         week = WorkWeek.of(settings.nudges)
-        planned = [
-            Delivery(
-                key=schedule.digest_key(digest.week, user),
-                kind=claims.DIGEST,
-                level=0,
-                channel=user,
-                recipients=(user,),
-                not_before=week.next_working(now, people.zone(user)),
-                payload={"week": digest.week, "text": text, "blocks": blocks},
-            )
-            for user in recipients
-            if people.reachable(user)
-        ]
+        planned = []
+        for user in recipients:
+            try:
+                if people.reachable(user):
+                    planned.append(
+                        Delivery(
+                            key=schedule.digest_key(digest.week, user),
+                            kind=claims.DIGEST,
+                            level=0,
+                            channel=user,
+                            recipients=(user,),
+                            not_before=week.next_working(now, people.zone(user)),
+                            payload={"week": digest.week, "text": text, "blocks": blocks},
+                        )
+                    )
+            except InstallBroken:
+                raise
+            except Exception:  # one recipient, not the others
+                log.exception("the digest for %s could not be planned; skipped", user)
         if dry_run:
             report.lines += [Line("planned" if d.not_before <= now else "deferred", d, d.not_before) for d in planned]
             return report

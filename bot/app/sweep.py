@@ -6,7 +6,9 @@ A sweep (`run_sweep`) runs in two steps:
    check the recipients' working hours, post, mark. One DM per person per sweep: an executive's
    escalations are batched into one message, and a digest waits for the next sweep.
 A Slack error for one target is recorded on its nudge and the sweep goes on; a broken install
-(InstallBroken) stops the sweep and leaves the claims for a later one.
+(InstallBroken) stops the sweep and leaves the claims for a later one. One bad row never stops
+a sweep: a pair that cannot be planned is skipped (bot.core.nudges), and a message that raises
+is logged, counted as a failed attempt of its nudges and skipped.
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None
         after = None
         while True:
             with _unit(hub, dry_run) as session:
-                batch = nudges.plan_batch(session, hub.settings, now, people, after=after, pair_ids=pair_ids, lock=not dry_run)
+                batch = nudges.plan_batch(
+                    session, hub.settings, now, people, after=after, pair_ids=pair_ids, lock=not dry_run, fatal=(InstallBroken,)
+                )
                 planned = batch.deliveries if dry_run else claims.claim(session, batch.deliveries, now)
             report.checked += batch.checked
             for delivery in planned:
@@ -145,7 +149,22 @@ def deliver(
         messages.append((claims.EXECUTIVE, escalations) if escalations else (items[0].kind, [items[0].id]))
     for kind, ids in messages:
         if kinds is None or kind in kinds:
-            _send(hub, ids, now, people, report)
+            try:
+                _send(hub, ids, now, people, report)
+            except InstallBroken:
+                raise
+            except Exception as error:
+                log.exception("nudges %s could not be sent; skipped", ids)
+                _count_attempt(hub, ids, f"{type(error).__name__}: {error}", report)
+
+
+def _count_attempt(hub: Hub, ids: list[int], error: str, report: SweepReport) -> None:
+    """A message that raised costs its nudges an attempt, so a bad row is tried again by a
+    few later sweeps (MAX_ATTEMPTS), then left failed rather than tried for ever."""
+    with transaction(hub.sessions) as session:
+        for row in claims.lock(session, ids):
+            claims.mark_failed(row, error[:500], final=False)
+            report.lines.append(Line("failed" if row.status == claims.FAILED else "retry", claims.delivery_of(row), error=error))
 
 
 def _send(hub: Hub, ids: list[int], now: datetime, people: ZoneBook, report: SweepReport) -> None:

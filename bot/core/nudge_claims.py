@@ -187,8 +187,9 @@ def mark_failed(nudge: Nudge, error: str, *, final: bool) -> None:
 
 
 def delivery_of(nudge: Nudge) -> Delivery:
-    """A stored nudge seen as a delivery (for reports of what a sweep did)."""
-    payload = nudge.payload or {}
+    """A stored nudge seen as a delivery (for reports of what a sweep did, failures included:
+    a payload that is not what `claim` wrote is reported as empty)."""
+    payload = nudge.payload if isinstance(nudge.payload, dict) else {}
     return Delivery(
         key=nudge.key,
         kind=nudge.kind,

@@ -4,9 +4,13 @@ transaction, and the sender (bot/app/sweep.py) posts.
 
 Exactly once:
 - A sweep reads only pairs whose `next_check_at` has come (an index), in batches, locking them
-  with FOR UPDATE SKIP LOCKED on Postgres, so concurrent sweeps share the work.
+  with FOR UPDATE SKIP LOCKED on Postgres, so concurrent sweeps share the work; on SQLite,
+  which has one writer, sweeps take turns.
 - Every delivery is claimed under a unique key naming the pair, its round, its level and the
   recipient, in the transaction that moves the pair on (bot.core.nudge_claims).
+
+One bad row never stops a sweep: each pair is decided under its own savepoint, and a pair that
+fails is logged with its ID, rolled back alone and looked at again later; the batch goes on.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ CAP_WINDOW = timedelta(days=7)
 # Pairs that time alone will not change (escalated, closed) are looked at again weekly anyway;
 # activity re-checks a pair at once.
 RECHECK = timedelta(days=7)
+# A pair that could not be decided is tried again this much later (and at once after any
+# activity on it), so a bad row is logged hourly rather than on every sweep.
+RETRY_FAILED = timedelta(hours=1)
 
 
 class People(Protocol):
@@ -72,13 +79,19 @@ def plan_batch(
     pair_ids: Sequence[int] | None = None,
     limit: int = BATCH,
     lock: bool = True,
+    fatal: tuple[type[Exception], ...] = (),
 ) -> Batch:
     """Assess the next `limit` due pairs, move them on, and say what to send.
 
     Pairs locked by another sweep are skipped (it is handling them). The caller claims the
     deliveries in the same transaction, then commits. A dry run (`lock=False`, then rolled
-    back) takes no locks, so it never holds up a real sweep.
+    back) takes no row locks, so it never holds up a real sweep on Postgres.
+
+    Each pair is decided under a savepoint: one that raises is logged, rolled back alone and
+    tried again after RETRY_FAILED, and the others are decided as usual. Errors of the kinds in
+    `fatal` (a broken Slack install, say) are nobody's row: they stop the batch.
     """
+    _begin_for_savepoints(session)
     query = select(Pair).where(Pair.next_check_at <= now)
     if after is not None:
         query = query.where(or_(Pair.next_check_at > after[0], and_(Pair.next_check_at == after[0], Pair.id > after[1])))
@@ -100,11 +113,34 @@ def plan_batch(
     by_id = {initiative.id: initiative for initiative in loaded}
     deliveries: list[Delivery] = []
     for pair in due:
-        deliveries += _decide(session, settings, now, people, pair, by_id[pair.initiative_id])
+        pair_id, initiative_id = pair.id, pair.initiative_id
+        try:
+            with session.begin_nested():
+                decided = _decide(session, settings, now, people, pair, by_id[initiative_id])
+        except fatal:
+            raise
+        except Exception:
+            log.exception("pair %s of initiative %s could not be swept; skipped until %s", pair_id, initiative_id, now + RETRY_FAILED)
+            pair.next_check_at = now + RETRY_FAILED
+            continue
+        deliveries += decided
         # Never leave a pair due: the next batch would read it again.
         if pair.next_check_at is not None and pair.next_check_at <= now:
             pair.next_check_at = now + timedelta(minutes=1)
     return Batch(deliveries, len(due), last if len(due) == limit else None)
+
+
+def _begin_for_savepoints(session: Session) -> None:
+    """Make the per-pair savepoints nest in the batch's transaction on SQLite too.
+
+    pysqlite begins a transaction only at the first write, and a SAVEPOINT outside one begins
+    a transaction of its own that its RELEASE commits: pairs would be committed before their
+    claims. BEGIN IMMEDIATE begins it now and takes SQLite's single write lock, which a sweep
+    took at its first write anyway; sweeps on SQLite take turns.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not getattr(connection.connection.dbapi_connection, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _decide(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative) -> list[Delivery]:
