@@ -1,13 +1,15 @@
 """`cdo-hub report initiatives|pairs|commitments --format table|csv|json`.
 
 Each report is a list of plain dicts (the JSON fields README lists); table and CSV flatten
-nested values."""
+nested values. A row that cannot be reported is logged with its ID and left out: one bad row
+never stops a report."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +21,9 @@ from bot.config import Settings
 from bot.core import initiatives, rules
 from bot.core.calendar import local_day
 from bot.core.digest import pairs_report
-from bot.models import Commitment, Nudge
+from bot.models import Commitment, Initiative, Nudge
+
+log = logging.getLogger(__name__)
 
 Report = Callable[[Session, Settings, datetime], list[dict[str, Any]]]
 
@@ -49,40 +53,46 @@ def initiatives_report(session: Session, settings: Settings, now: datetime) -> l
     )
     rows = []
     for initiative in initiatives.everything(session):
-        rows.append(
-            {
-                "id": initiative.id,
-                "title": initiative.title,
-                "status": initiative.status,
-                "journey": initiative.journey,
-                "functions": initiative.function_keys,
-                "proposer": initiative.proposer,
-                "sponsor": initiative.sponsor,
-                "target_date": _iso(initiative.target_date),
-                "created_at": _iso(initiative.created_at),
-                "routes": {f.function_key: f.route_status for f in initiative.functions},
-                "pairs": [
-                    {
-                        "functions": list(pair.functions),
-                        "state": pair.state,
-                        "last_joint_activity_at": _iso(pair.last_joint_activity_at),
-                        "nudges": sent.get(pair.id, 0),
-                    }
-                    for pair in initiative.pairs
-                ],
-                "commitments": [commitment_row(c) for c in initiative.commitments],
-            }
-        )
+        try:
+            rows.append(_initiative_row(initiative, sent))
+        except Exception:  # this initiative, not the report
+            log.exception("initiative %s left out of the report", initiative.id)
     return rows
+
+
+def _initiative_row(initiative: Initiative, sent: dict[int | None, int]) -> dict[str, Any]:
+    return {
+        "id": initiative.id,
+        "title": initiative.title,
+        "status": initiative.status,
+        "journey": initiative.journey,
+        "functions": initiative.function_keys,
+        "proposer": initiative.proposer,
+        "sponsor": initiative.sponsor,
+        "target_date": _iso(initiative.target_date),
+        "created_at": _iso(initiative.created_at),
+        "routes": {f.function_key: f.route_status for f in initiative.functions},
+        "pairs": [
+            {
+                "functions": list(pair.functions),
+                "state": pair.state,
+                "last_joint_activity_at": _iso(pair.last_joint_activity_at),
+                "nudges": sent.get(pair.id, 0),
+            }
+            for pair in initiative.pairs
+        ],
+        "commitments": [commitment_row(c) for c in initiative.commitments],
+    }
 
 
 def commitments_report(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     today = local_day(now, settings.tz)  # the hub's day, as in the digest
     rows = []
     for commitment in session.scalars(select(Commitment).options(selectinload(Commitment.initiative)).order_by(Commitment.id)):
-        row = commitment_row(commitment)
-        row["overdue"] = rules.is_overdue(commitment, today)
-        rows.append(row)
+        try:
+            rows.append({**commitment_row(commitment), "overdue": rules.is_overdue(commitment, today)})
+        except Exception:  # this commitment, not the report
+            log.exception("commitment %s left out of the report", commitment.id)
     return rows
 
 

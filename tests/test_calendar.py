@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import NudgeConfig
-from bot.core.calendar import WorkWeek
+from bot.core.calendar import END, WorkWeek
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -122,3 +122,15 @@ def test_next_common_without_overlap_takes_the_first_to_work():
     moment = WEEK.next_common(start, [TOKYO, NEW_YORK])
     assert moment == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York (EST)
     assert WEEK.is_working(moment, NEW_YORK)
+
+
+def test_the_calendar_ends_before_python_dates_do():
+    # From near the end of time, counting on would overflow: the answer is "never".
+    assert WEEK.add_working_days(datetime(9998, 12, 29, 12, tzinfo=UTC), 5, PARIS) is None
+    assert WEEK.add_working_days(datetime(9999, 12, 31, 12, tzinfo=UTC), 1, PARIS) is None
+    assert WEEK.add_working_days(datetime(2026, 3, 2, 12, tzinfo=UTC), 3 * 10**6, PARIS) is None  # ~11,500 years on
+    # Up to END it still counts as usual.
+    start = datetime(9998, 12, 21, 12, tzinfo=UTC)  # a Monday
+    moment = WEEK.add_working_days(start, 5, PARIS)
+    assert moment is not None and WEEK.working_days_between(start, moment, PARIS) == 5
+    assert moment.astimezone(PARIS).date() == END - timedelta(days=4)  # Monday 28 December 9998

@@ -135,3 +135,14 @@ def test_snoozed_and_escalated_are_kinds_of_stalled():
     assert health.state_of(escalated, stalled, moment) == "escalated"
     active = health.assess(pair(a=moment, b=moment), [], moment, SETTINGS)
     assert health.state_of(escalated, active, moment) == "active"
+
+
+def test_a_due_date_at_the_end_of_time_never_changes_the_pair():
+    # 9999-12-31, typed into the database: never overdue, and no day after it to wait for.
+    far = commitment(date.max)
+    stalled = health.assess(pair(), [far], MONDAY + days(7), SETTINGS)
+    assert stalled.stalled and stalled.overdue == ()
+    assert stalled.changes_at is None  # silent past every threshold, and nothing due in our lifetime
+    active = health.assess(pair(a=MONDAY, b=MONDAY), [far], MONDAY, SETTINGS)
+    assert active.state == "active"
+    assert active.changes_at == datetime(2026, 3, 5, 0, 0, tzinfo=PARIS)  # quiet from Thursday, as without it

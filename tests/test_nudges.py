@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app.people import ZoneBook
-from bot.core import nudge_answers, nudges
+from bot.core import nudge_answers, nudge_claims, nudges
 from bot.db import transaction, upgrade
 from bot.models import Nudge, Pair, SlackUser
 from tests.nudge_world import World, paris, sent, sqlite_only
@@ -33,7 +33,7 @@ def test_a_stall_at_the_weekend_is_nudged_on_monday_morning_once(world):
     for moment in (paris(7, 11), paris(8, 15), paris(9, 8, 59)):  # Saturday, Sunday, Monday before hours
         assert sent(world.sweep(moment)) == []
     assert world.pair_nudges(initiative) == []
-    assert sent(world.sweep(paris(9, 9, 5))) == [nudges.pair_key(world.pair(initiative).id, 0, 1)]
+    assert sent(world.sweep(paris(9, 9, 5))) == [nudge_claims.pair_key(world.pair(initiative).id, 0, 1)]
     for moment in (paris(9, 9, 20), paris(9, 15), paris(10, 10)):  # the same day, the next day
         assert sent(world.sweep(moment)) == []
     [message] = world.pair_nudges(initiative)
@@ -74,8 +74,8 @@ def test_escalation_reaches_the_sponsor_once_after_an_ignored_nudge(world):
     days = [paris(day, 10) for day in range(9, 24) if paris(day, 10).weekday() < 5]
     sends = {moment.date(): sent(world.sweep(moment)) for moment in days}
     pair_id = world.pair(initiative).id
-    assert sends[date(2026, 3, 9)] == [nudges.pair_key(pair_id, 0, 1)]
-    assert sends[date(2026, 3, 16)] == [nudges.pair_key(pair_id, 0, 2, "U0CEO")]  # 5 working days later
+    assert sends[date(2026, 3, 9)] == [nudge_claims.pair_key(pair_id, 0, 1)]
+    assert sends[date(2026, 3, 16)] == [nudge_claims.pair_key(pair_id, 0, 2, "U0CEO")]  # 5 working days later
     assert sum(len(keys) for keys in sends.values()) == 2
     [dm] = world.escalations("U0CEO")
     text = json.dumps(dm.blocks)
@@ -192,7 +192,7 @@ def test_snooze_skips_a_week_then_a_new_round_begins(world):
     for day in (10, 12, 13, 16):
         assert sent(world.sweep(paris(day, 10))) == []
     assert world.pair(initiative).state == "snoozed"
-    assert sent(world.sweep(paris(16, 11, 5))) == [nudges.pair_key(pair.id, 1, 1)]  # a week later
+    assert sent(world.sweep(paris(16, 11, 5))) == [nudge_claims.pair_key(pair.id, 1, 1)]  # a week later
     assert world.escalations("U0CEO") == []
 
 
@@ -235,7 +235,7 @@ def test_a_crash_between_claim_and_send_is_completed_once(world):
     people = ZoneBook(world.hub, world.clock.now())
     with transaction(world.hub.sessions) as session:
         batch = nudges.plan_batch(session, world.hub.settings, world.clock.now(), people)
-        assert len(nudges.claim(session, batch.deliveries, world.clock.now())) == 2
+        assert len(nudge_claims.claim(session, batch.deliveries, world.clock.now())) == 2
     # Process 2 dies in the middle of its first post (before Slack answers).
     crashing = world.another_process()
     real_post = crashing.gateway.post_message

@@ -162,3 +162,20 @@ def test_the_home_tab_the_digest_pair_health_and_the_reports_agree(migrated_url,
     assert ids(mine.blocked) == expected["blocked"]  # owed, but not overdue: they wait on someone else
     assert ids(marketing.owed_to_me) == expected["live"]
     assert (row.open_commitments, row.overdue_commitments) == (len(expected["live"]), len(expected["overdue"]))
+
+
+@pytest.mark.parametrize(
+    "today, last",
+    [
+        (date(2026, 3, 14), date(2036, 3, 14)),
+        (date(2028, 2, 29), date(2038, 2, 28)),  # no 29 February in 2038
+        (date(2024, 2, 29), date(2034, 2, 28)),
+        (date(9995, 6, 1), date.max),  # no year 10005: the calendar's last day
+    ],
+)
+def test_a_typed_date_may_be_ten_years_ahead_to_the_day(today, last):
+    assert rules.last_allowed_day(today) == last
+    assert not rules.too_far(last, today)
+    assert last == date.max or rules.too_far(last + timedelta(days=1), today)
+    assert not rules.too_far(today, today)
+    assert rules.too_far(date.max, TODAY)

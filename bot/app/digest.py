@@ -2,6 +2,7 @@
 
 It goes through the sweep's outbox: each recipient's digest is claimed under
 `digest:{ISO week}:{user}`, so a second run, another replica or a restart sends it once.
+A recipient whose digest cannot be planned or sent is logged and skipped; the others get theirs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from bot.app.people import ZoneBook
 from bot.app.port import InstallBroken
 from bot.app.sweep import Line, SweepReport, deliver
 from bot.core import digest as digests
-from bot.core import nudges, schedule
+from bot.core import nudge_claims as claims
+from bot.core import schedule
 from bot.core.calendar import WorkWeek
-from bot.core.nudges import Delivery
+from bot.core.nudge_claims import Delivery
 from bot.db import transaction
 
 log = logging.getLogger(__name__)
@@ -37,27 +39,33 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
             digest = digests.build(session, settings, now)
         text, blocks = hub.render.digest(digest, settings)
         week = WorkWeek.of(settings.nudges)
-        planned = [
-            Delivery(
-                key=schedule.digest_key(digest.week, user),
-                kind=nudges.DIGEST,
-                level=0,
-                channel=user,
-                recipients=(user,),
-                not_before=week.next_working(now, people.zone(user)),
-                payload={"week": digest.week, "text": text, "blocks": blocks},
-            )
-            for user in recipients
-            if people.reachable(user)
-        ]
+        planned = []
+        for user in recipients:
+            try:
+                if people.reachable(user):
+                    planned.append(
+                        Delivery(
+                            key=schedule.digest_key(digest.week, user),
+                            kind=claims.DIGEST,
+                            level=0,
+                            channel=user,
+                            recipients=(user,),
+                            not_before=week.next_working(now, people.zone(user)),
+                            payload={"week": digest.week, "text": text, "blocks": blocks},
+                        )
+                    )
+            except InstallBroken:
+                raise
+            except Exception:  # one recipient, not the others
+                log.exception("the digest for %s could not be planned; skipped", user)
         if dry_run:
             report.lines += [Line("planned" if d.not_before <= now else "deferred", d, d.not_before) for d in planned]
             return report
         with transaction(hub.sessions) as session:
-            claimed = nudges.claim(session, planned, now)
+            claimed = claims.claim(session, planned, now)
         report.lines += [Line("already", d) for d in planned if d not in claimed]
         report.lines += [Line("deferred", d, d.not_before) for d in claimed if d.not_before > now]
-        deliver(hub, now, people, report, kinds=(nudges.DIGEST,))
+        deliver(hub, now, people, report, kinds=(claims.DIGEST,))
     except InstallBroken as error:
         report.install_error = str(error)
         log.error("the digest stopped: Slack refused the bot token (%s)", error)

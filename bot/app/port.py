@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.digest import Digest
     from bot.core.home import HomeData
-    from bot.core.nudges import PairView
+    from bot.core.nudge_claims import PairView
     from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 
 Blocks = list[dict[str, Any]]

@@ -1,12 +1,14 @@
 """The nudge sweep, the same from `cdo-hub nudge`, the scheduler and a nudge button.
 
 A sweep (`run_sweep`) runs in two steps:
-1. plan and claim, a batch of due pairs per transaction (bot.core.nudges);
+1. plan and claim, a batch of due pairs per transaction (bot.core.nudges, bot.core.nudge_claims);
 2. send what is claimed and due, one transaction per message: lock, check the pair again,
    check the recipients' working hours, post, mark. One DM per person per sweep: an executive's
    escalations are batched into one message, and a digest waits for the next sweep.
 A Slack error for one target is recorded on its nudge and the sweep goes on; a broken install
-(InstallBroken) stops the sweep and leaves the claims for a later one.
+(InstallBroken) stops the sweep and leaves the claims for a later one. One bad row never stops
+a sweep: a pair that cannot be planned is skipped (bot.core.nudges), and a message that raises
+is logged, counted as a failed attempt of its nudges and skipped.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from sqlalchemy.orm import Session
 from bot.app.hub import Hub
 from bot.app.people import ZoneBook
 from bot.app.port import ErrorKind, InstallBroken
+from bot.core import nudge_claims as claims
 from bot.core import nudges
 from bot.core.calendar import WorkWeek
-from bot.core.nudges import Delivery, PairView
+from bot.core.nudge_claims import Delivery, PairView
 from bot.db import transaction
 from bot.models import Nudge
 
@@ -96,8 +99,10 @@ def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None
         after = None
         while True:
             with _unit(hub, dry_run) as session:
-                batch = nudges.plan_batch(session, hub.settings, now, people, after=after, pair_ids=pair_ids, lock=not dry_run)
-                planned = batch.deliveries if dry_run else nudges.claim(session, batch.deliveries, now)
+                batch = nudges.plan_batch(
+                    session, hub.settings, now, people, after=after, pair_ids=pair_ids, lock=not dry_run, fatal=(InstallBroken,)
+                )
+                planned = batch.deliveries if dry_run else claims.claim(session, batch.deliveries, now)
             report.checked += batch.checked
             for delivery in planned:
                 if delivery.not_before > now:
@@ -109,10 +114,10 @@ def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None
             after = batch.last
         if dry_run:
             with hub.sessions() as session:
-                for item in nudges.pending(session, now, pair_ids=pair_ids):
+                for item in claims.pending(session, now, pair_ids=pair_ids):
                     row = session.get(Nudge, item.id)
                     if row is not None:
-                        report.lines.append(Line("planned", nudges.delivery_of(row)))
+                        report.lines.append(Line("planned", claims.delivery_of(row)))
         else:
             deliver(hub, now, people, report, pair_ids=pair_ids)
     except InstallBroken as error:
@@ -132,31 +137,46 @@ def deliver(
 ) -> None:
     """Send what is claimed and due: a message per pair nudge, one DM per person."""
     with hub.sessions() as session:
-        due = nudges.pending(session, now, pair_ids=pair_ids)
-    messages = [(item.kind, [item.id]) for item in due if item.kind == nudges.PAIR]
-    direct: dict[str, list[nudges.Pending]] = {}
+        due = claims.pending(session, now, pair_ids=pair_ids)
+    messages = [(item.kind, [item.id]) for item in due if item.kind == claims.PAIR]
+    direct: dict[str, list[claims.Pending]] = {}
     for item in due:
-        if item.kind != nudges.PAIR:
+        if item.kind != claims.PAIR:
             direct.setdefault(item.channel or "", []).append(item)
     for items in direct.values():
-        escalations = [item.id for item in items if item.kind == nudges.EXECUTIVE]
+        escalations = [item.id for item in items if item.kind == claims.EXECUTIVE]
         # One DM per person per sweep: escalations first, a digest waits for the next sweep.
-        messages.append((nudges.EXECUTIVE, escalations) if escalations else (items[0].kind, [items[0].id]))
+        messages.append((claims.EXECUTIVE, escalations) if escalations else (items[0].kind, [items[0].id]))
     for kind, ids in messages:
         if kinds is None or kind in kinds:
-            _send(hub, ids, now, people, report)
+            try:
+                _send(hub, ids, now, people, report)
+            except InstallBroken:
+                raise
+            except Exception as error:
+                log.exception("nudges %s could not be sent; skipped", ids)
+                _count_attempt(hub, ids, f"{type(error).__name__}: {error}", report)
+
+
+def _count_attempt(hub: Hub, ids: list[int], error: str, report: SweepReport) -> None:
+    """A message that raised costs its nudges an attempt, so a bad row is tried again by a
+    few later sweeps (MAX_ATTEMPTS), then left failed rather than tried for ever."""
+    with transaction(hub.sessions) as session:
+        for row in claims.lock(session, ids):
+            claims.mark_failed(row, error[:500], final=False)
+            report.lines.append(Line("failed" if row.status == claims.FAILED else "retry", claims.delivery_of(row), error=error))
 
 
 def _send(hub: Hub, ids: list[int], now: datetime, people: ZoneBook, report: SweepReport) -> None:
     settings = hub.settings
     with transaction(hub.sessions) as session:
-        rows = nudges.lock(session, ids)
+        rows = claims.lock(session, ids)
         ready: list[tuple[Nudge, PairView | None]] = []
         for row in rows:
-            view = nudges.recheck(session, settings, row, now) if row.kind != nudges.DIGEST else None
-            if row.kind != nudges.DIGEST and view is None:
-                nudges.cancel(row, "the pair moved on before it was sent")
-                report.lines.append(Line("cancelled", nudges.delivery_of(row)))
+            view = claims.recheck(session, settings, row, now) if row.kind != claims.DIGEST else None
+            if row.kind != claims.DIGEST and view is None:
+                claims.cancel(row, "the pair moved on before it was sent")
+                report.lines.append(Line("cancelled", claims.delivery_of(row)))
                 continue
             ready.append((row, view))
         if not ready:
@@ -165,19 +185,19 @@ def _send(hub: Hub, ids: list[int], now: datetime, people: ZoneBook, report: Swe
         moment = WorkWeek.of(settings.nudges).next_common(now, [people.zone(user) for user in recipients])
         if moment > now:  # the sweep that planned it ran in working hours, this one does not
             for row, _ in ready:
-                nudges.defer(row, moment)
-                report.lines.append(Line("deferred", nudges.delivery_of(row), moment))
+                claims.defer(row, moment)
+                report.lines.append(Line("deferred", claims.delivery_of(row), moment))
             return
         first = ready[0][0]
         channel, thread_ts, text, blocks = _message(hub, first, ready, people)
         posted = hub.gateway.post_message(channel, text, blocks, thread_ts=thread_ts)
         for row, _ in ready:
             if posted.ok:
-                nudges.mark_sent(row, posted["ts"], now)
-                report.lines.append(Line("sent", nudges.delivery_of(row), now, posted["ts"]))
+                claims.mark_sent(row, posted["ts"], now)
+                report.lines.append(Line("sent", claims.delivery_of(row), now, posted["ts"]))
             else:
-                nudges.mark_failed(row, posted.error or "unknown", final=posted.kind is not ErrorKind.TRANSIENT)
-                report.lines.append(Line("failed" if row.status == nudges.FAILED else "retry", nudges.delivery_of(row), error=posted.error))
+                claims.mark_failed(row, posted.error or "unknown", final=posted.kind is not ErrorKind.TRANSIENT)
+                report.lines.append(Line("failed" if row.status == claims.FAILED else "retry", claims.delivery_of(row), error=posted.error))
         if not posted.ok:
             log.error("nudge %s to %s failed: %s", first.key, channel, posted.error)
 
@@ -186,11 +206,11 @@ def _message(
     hub: Hub, first: Nudge, ready: list[tuple[Nudge, PairView | None]], people: ZoneBook
 ) -> tuple[str, str | None, str, list[dict]]:
     settings = hub.settings
-    if first.kind == nudges.DIGEST:
+    if first.kind == claims.DIGEST:
         payload = first.payload or {}
         return first.channel or "", None, payload.get("text", "Weekly digest"), payload.get("blocks", [])
     views = [view for _, view in ready if view is not None]
-    if first.kind == nudges.PAIR:
+    if first.kind == claims.PAIR:
         view = views[0]
         text, blocks = hub.render.pair_nudge(view, settings, list(first.recipients or ()))
         return view.hub_channel or settings.hub.channel, view.hub_ts, text, blocks

@@ -4,6 +4,10 @@ Times go in and out as aware UTC; a zone says whose calendar is meant (a recipie
 the hub's). "N working days after" a moment is counted in local dates: the moment's own day
 never counts, each later working day does, so a pair silent since Friday afternoon has been
 silent one working day on Monday and five on the next Friday.
+
+Python's dates end on 9999-12-31, and a step past that overflows. The calendar stops at END,
+a year short of it: what would fall later is "never" (None) to a schedule, so a due date
+typed as 9999-12-31 simply never changes anything in our lifetime.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.config import DAYS, NudgeConfig
 
 WEEK = timedelta(days=7)
+END = date(9999, 1, 1)  # a year of room for any step and any time zone before date.max
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,21 @@ class WorkWeek:
         weeks, rest = divmod(span, 7)
         return weeks * len(self.days) + sum(self.is_working_day(first + timedelta(days=n)) for n in range(1, rest + 1))
 
-    def add_working_days(self, start: datetime, count: int, zone: ZoneInfo) -> datetime:
-        """The first moment (local midnight) when `working_days_between(start, it)` reaches `count`."""
+    def add_working_days(self, start: datetime, count: int, zone: ZoneInfo) -> datetime | None:
+        """The first moment (local midnight) when `working_days_between(start, it)` reaches
+        `count`; None when that is past the calendar's END."""
         if count <= 0:
             return start
         day = start.astimezone(zone).date()
         weeks, rest = divmod(count - 1, len(self.days))
+        if (END - day).days < 7 * weeks:
+            return None
         day += timedelta(days=7 * weeks)
         for _ in range(rest + 1):
+            if day > END:  # each step is at most a week: from END it still fits
+                return None
             day = self._next_working_day(day)
-        return local_moment(day, time(0), zone)
+        return local_moment(day, time(0), zone) if day <= END else None
 
     def _next_working_day(self, day: date) -> date:
         for n in range(1, 8):

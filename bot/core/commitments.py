@@ -66,6 +66,8 @@ def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
         refusal.problems["due"] = "Choose a due date."
     elif draft.due < today:
         refusal.problems["due"] = "The due date is in the past."
+    elif rules.too_far(draft.due, today):
+        refusal.problems["due"] = rules.TOO_FAR
     return refusal
 
 
@@ -98,6 +100,8 @@ def validate_change(action: str, commitment: Commitment, today: date, *, new_due
             refusal.problems["due"] = "Choose the new due date."
         elif new_due < today:
             refusal.problems["due"] = "The new due date is in the past."
+        elif rules.too_far(new_due, today):
+            refusal.problems["due"] = rules.TOO_FAR
         elif new_due == commitment.due:
             refusal.problems["due"] = "That is the current due date: choose a new one."
     if transition.needs_reason:

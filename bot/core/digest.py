@@ -6,10 +6,14 @@ open joint initiatives, or `never-met` when they have neither started an initiat
 nor met within `never_met_days`. States are assessed live (health.assess), so a digest or a
 report "as of" another time says what was true then. Which commitments are open, overdue and
 due soon is decided by bot.core.rules, on the hub's calendar day.
+
+One bad row never stops a digest, a report or the Home tab: a pair that cannot be assessed is
+logged with its ID and counted without a state, as if its initiative were closed.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import combinations
@@ -24,6 +28,8 @@ from bot.core.calendar import local_day
 from bot.core.listing import Listed
 from bot.core.pairs import ordered_pair
 from bot.models import Commitment, Initiative, Pair
+
+log = logging.getLogger(__name__)
 
 NEVER_MET = "never-met"
 # Worst first: the state a pair of functions shows is the worst of its joint initiatives.
@@ -123,8 +129,12 @@ def _live_pairs(session: Session, settings: Settings, now: datetime) -> list[_Li
             commitments.setdefault(commitment.initiative_id, []).append(commitment)
     for item in live:
         if rules.is_open(item.initiative):
-            item.assessed = health.assess(item.pair, commitments.get(item.initiative.id, ()), now, settings)
-            item.state = health.state_of(item.pair, item.assessed, now)
+            try:
+                item.assessed = health.assess(item.pair, commitments.get(item.initiative.id, ()), now, settings)
+                item.state = health.state_of(item.pair, item.assessed, now)
+            except Exception:  # this pair, not the digest
+                log.exception("pair %s of initiative %s could not be assessed; shown without a state", item.pair.id, item.initiative.id)
+                item.assessed = item.state = None
     return live
 
 

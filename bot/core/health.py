@@ -4,7 +4,9 @@ A pair is *stalled* when one of its functions (or both) has been silent on the i
 `stall_after_days` working days, or when a commitment between them is overdue
 (`rules.is_overdue`); *quiet* from half that silence on; else *active*. A function that never
 acted is silent since the pair began. Days, and the day a commitment is overdue from, are of
-the hub's calendar: a pair has no time zone of its own.
+the hub's calendar: a pair has no time zone of its own. A commitment that could only be late
+after the calendar's END (due 9999-12-31, typed into the database) is never late: it changes
+nothing in our lifetime.
 
 The stored `Pair.state` adds what only the nudges know: `snoozed` and `escalated`.
 """
@@ -17,7 +19,7 @@ from datetime import date, datetime, time
 
 from bot.config import Settings
 from bot.core import rules
-from bot.core.calendar import WorkWeek, local_day, local_moment
+from bot.core.calendar import END, WorkWeek, local_day, local_moment
 from bot.models import Commitment, Pair
 
 ACTIVE, QUIET, STALLED, SNOOZED, ESCALATED = "active", "quiet", "stalled", "snoozed", "escalated"
@@ -72,8 +74,9 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
     later: list[datetime] = []
     for moment, days in zip(since, silent, strict=True):
         for threshold in (quiet, stall):
-            if days < threshold:
-                later.append(week.add_working_days(moment, threshold, zone))
+            reached = week.add_working_days(moment, threshold, zone) if days < threshold else None
+            if reached is not None:
+                later.append(reached)
     overdue = []
     for commitment in between(pair, commitments):
         if rules.is_overdue(commitment, today):
@@ -88,7 +91,7 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
                     (today - commitment.due).days,
                 )
             )
-        elif rules.is_pending(commitment):
+        elif rules.is_pending(commitment) and commitment.due < END:
             later.append(local_moment(rules.first_late_day(commitment.due), time(0), zone))
     overdue.sort(key=lambda item: (item.due, item.id))
     return Health(

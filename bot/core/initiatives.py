@@ -95,6 +95,8 @@ def validate(proposal: Proposal, settings: Settings, today: date, sponsor: Spons
         )
     if proposal.target_date is not None and proposal.target_date < today:
         refusal.problems["target_date"] = "The target date is in the past."
+    elif proposal.target_date is not None and rules.too_far(proposal.target_date, today):
+        refusal.problems["target_date"] = rules.TOO_FAR
     problem = sponsor_problem(sponsor) if proposal.sponsor else None
     if problem:
         refusal.problems["sponsor"] = problem

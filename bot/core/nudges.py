@@ -1,25 +1,23 @@
-"""The nudge sweep: which pairs are due, what each deserves, and the claims that make every
-nudge go out exactly once. Nothing here talks to Slack: the sweep returns deliveries, and the
-sender (bot/app/sweep.py) posts them and reports back with `mark_sent` and friends.
+"""The nudge sweep: which pairs are due and what each deserves. Nothing here talks to Slack:
+the sweep returns deliveries, which the caller claims (bot.core.nudge_claims) in the same
+transaction, and the sender (bot/app/sweep.py) posts.
 
 Exactly once:
 - A sweep reads only pairs whose `next_check_at` has come (an index), in batches, locking them
-  with FOR UPDATE SKIP LOCKED on Postgres, so concurrent sweeps share the work.
+  with FOR UPDATE SKIP LOCKED on Postgres, so concurrent sweeps share the work; on SQLite,
+  which has one writer, sweeps take turns.
 - Every delivery is claimed under a unique key naming the pair, its round, its level and the
-  recipient (`pair:12:r3:L2:U0CEO`), in the transaction that moves the pair on: a second sweep
-  computes the same key and its INSERT does nothing.
-- A claimed nudge is sent by whichever sweep first locks its row (SKIP LOCKED again; on SQLite
-  an UPDATE takes the database's write lock), and marked sent in that same transaction. A crash
-  before the commit leaves it claimed: a later sweep sends it, once.
-- Before sending, the pair is assessed again: a pair that recovered, was snoozed, or moved to
-  another round since the nudge was planned is not nudged.
+  recipient, in the transaction that moves the pair on (bot.core.nudge_claims).
+
+One bad row never stops a sweep: each pair is decided under its own savepoint, and a pair that
+fails is logged with its ID, rolled back alone and looked at again later; the batch goes on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -31,20 +29,20 @@ from bot.config import Settings
 from bot.core import health, rules
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
-from bot.db import insert_for
+from bot.core.nudge_claims import CANCELLED, CLAIMED, EXECUTIVE, PAIR, Delivery, pair_key
 from bot.models import Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
 
-PAIR, EXECUTIVE, DIGEST = "pair", "executive", "digest"  # Nudge.kind
-CLAIMED, SENT, FAILED, CANCELLED = "claimed", "sent", "failed", "cancelled"  # Nudge.status
 BATCH = 500
 SNOOZE = timedelta(days=7)
 CAP_WINDOW = timedelta(days=7)
 # Pairs that time alone will not change (escalated, closed) are looked at again weekly anyway;
 # activity re-checks a pair at once.
 RECHECK = timedelta(days=7)
-MAX_ATTEMPTS = 5
+# A pair that could not be decided is tried again this much later (and at once after any
+# activity on it), so a bad row is logged hourly rather than on every sweep.
+RETRY_FAILED = timedelta(hours=1)
 
 
 class People(Protocol):
@@ -53,27 +51,6 @@ class People(Protocol):
     def zone(self, user_id: str) -> ZoneInfo: ...
 
     def reachable(self, user_id: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One message to send (or a claim on it): to a thread addressed to `recipients`, or a DM."""
-
-    key: str
-    kind: str
-    level: int  # 1: the pair, 2: an executive, 0: the digest
-    channel: str  # a channel, or the user ID of a DM
-    recipients: tuple[str, ...]
-    not_before: datetime
-    initiative_id: int | None = None
-    pair_id: int | None = None
-    functions: tuple[str, ...] = ()
-    payload: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-def pair_key(pair_id: int, round_: int, level: int, recipient: str | None = None) -> str:
-    key = f"pair:{pair_id}:r{round_}:L{level}"
-    return f"{key}:{recipient}" if recipient else key
 
 
 def leads_of(settings: Settings, functions: Iterable[str]) -> list[str]:
@@ -102,13 +79,19 @@ def plan_batch(
     pair_ids: Sequence[int] | None = None,
     limit: int = BATCH,
     lock: bool = True,
+    fatal: tuple[type[Exception], ...] = (),
 ) -> Batch:
     """Assess the next `limit` due pairs, move them on, and say what to send.
 
     Pairs locked by another sweep are skipped (it is handling them). The caller claims the
     deliveries in the same transaction, then commits. A dry run (`lock=False`, then rolled
-    back) takes no locks, so it never holds up a real sweep.
+    back) takes no row locks, so it never holds up a real sweep on Postgres.
+
+    Each pair is decided under a savepoint: one that raises is logged, rolled back alone and
+    tried again after RETRY_FAILED, and the others are decided as usual. Errors of the kinds in
+    `fatal` (a broken Slack install, say) are nobody's row: they stop the batch.
     """
+    _begin_for_savepoints(session)
     query = select(Pair).where(Pair.next_check_at <= now)
     if after is not None:
         query = query.where(or_(Pair.next_check_at > after[0], and_(Pair.next_check_at == after[0], Pair.id > after[1])))
@@ -130,11 +113,34 @@ def plan_batch(
     by_id = {initiative.id: initiative for initiative in loaded}
     deliveries: list[Delivery] = []
     for pair in due:
-        deliveries += _decide(session, settings, now, people, pair, by_id[pair.initiative_id])
+        pair_id, initiative_id = pair.id, pair.initiative_id
+        try:
+            with session.begin_nested():
+                decided = _decide(session, settings, now, people, pair, by_id[initiative_id])
+        except fatal:
+            raise
+        except Exception:
+            log.exception("pair %s of initiative %s could not be swept; skipped until %s", pair_id, initiative_id, now + RETRY_FAILED)
+            pair.next_check_at = now + RETRY_FAILED
+            continue
+        deliveries += decided
         # Never leave a pair due: the next batch would read it again.
         if pair.next_check_at is not None and pair.next_check_at <= now:
             pair.next_check_at = now + timedelta(minutes=1)
     return Batch(deliveries, len(due), last if len(due) == limit else None)
+
+
+def _begin_for_savepoints(session: Session) -> None:
+    """Make the per-pair savepoints nest in the batch's transaction on SQLite too.
+
+    pysqlite begins a transaction only at the first write, and a SAVEPOINT outside one begins
+    a transaction of its own that its RELEASE commits: pairs would be committed before their
+    claims. BEGIN IMMEDIATE begins it now and takes SQLite's single write lock, which a sweep
+    took at its first write anyway; sweeps on SQLite take turns.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not getattr(connection.connection.dbapi_connection, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _decide(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative) -> list[Delivery]:
@@ -281,141 +287,6 @@ def _payload(pair: Pair, assessed: Health) -> dict[str, Any]:
     }
 
 
-# --- claims and the outbox -----------------------------------------------------------------
-
-
-def claim(session: Session, deliveries: Iterable[Delivery], now: datetime) -> list[Delivery]:
-    """Record each delivery under its key; those another sweep claimed first are left out."""
-    claimed = []
-    for delivery in deliveries:
-        statement = (
-            insert_for(session)(Nudge)
-            .values(
-                key=delivery.key,
-                kind=delivery.kind,
-                level=delivery.level,
-                initiative_id=delivery.initiative_id,
-                pair_id=delivery.pair_id,
-                recipients=list(delivery.recipients),
-                channel=delivery.channel,
-                payload={"functions": list(delivery.functions), **delivery.payload},
-                status=CLAIMED,
-                attempts=0,
-                claimed_at=now,
-                not_before=delivery.not_before,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(Nudge.id)
-        )
-        if session.execute(statement).first() is not None:
-            claimed.append(delivery)
-    return claimed
-
-
-@dataclass(frozen=True)
-class Pending:
-    id: int
-    kind: str
-    channel: str | None
-
-
-def pending(session: Session, now: datetime, *, pair_ids: Sequence[int] | None = None, limit: int = 1000) -> list[Pending]:
-    """Claimed nudges whose moment has come, oldest first."""
-    query = select(Nudge.id, Nudge.kind, Nudge.channel).where(Nudge.status == CLAIMED, Nudge.not_before <= now)
-    if pair_ids is not None:
-        query = query.where(Nudge.pair_id.in_(pair_ids))
-    return [Pending(*row) for row in session.execute(query.order_by(Nudge.not_before, Nudge.id).limit(limit))]
-
-
-def lock(session: Session, ids: Sequence[int]) -> list[Nudge]:
-    """Take these nudges for sending, if still claimed and nobody else holds them."""
-    free = list(session.scalars(select(Nudge.id).where(Nudge.id.in_(ids), Nudge.status == CLAIMED).with_for_update(skip_locked=True)))
-    if not free:
-        return []
-    # SQLite ignores FOR UPDATE: this write takes its database lock until commit (on Postgres
-    # the rows are ours already). What is still claimed after it is ours to send.
-    session.execute(
-        update(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).values(status=CLAIMED).execution_options(synchronize_session=False)
-    )
-    query = select(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).order_by(Nudge.id)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
-
-
-@dataclass(frozen=True)
-class PairView:
-    """A pair nudge as it is when sent: fresh facts, so the words match the moment."""
-
-    nudge_id: int
-    level: int
-    pair_id: int
-    round: int
-    initiative_id: int
-    title: str
-    functions: tuple[str, str]
-    health: Health
-    sponsor: str | None
-    hub_channel: str | None
-    hub_ts: str | None
-    blocked_by: str | None
-    nudged_at: datetime | None  # when the pair itself was nudged this round
-
-
-def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -> PairView | None:
-    """The pair nudge still deserved, or None when the pair moved on since it was planned."""
-    pair = session.get(Pair, nudge.pair_id) if nudge.pair_id is not None else None
-    if pair is None or pair.nudge_round != (nudge.payload or {}).get("round"):
-        return None
-    initiative = pair.initiative
-    if not rules.is_open(initiative):
-        return None
-    if pair.snoozed_until is not None and pair.snoozed_until > now:
-        return None
-    assessed = health.assess(pair, initiative.commitments, now, settings)
-    if not assessed.stalled:
-        return None
-    first = session.scalar(select(Nudge).where(Nudge.key == pair_key(pair.id, pair.nudge_round, 1))) if nudge.level > 1 else None
-    return PairView(
-        nudge_id=nudge.id,
-        level=nudge.level,
-        pair_id=pair.id,
-        round=pair.nudge_round,
-        initiative_id=initiative.id,
-        title=initiative.title,
-        functions=pair.functions,
-        health=assessed,
-        sponsor=initiative.sponsor,
-        hub_channel=initiative.hub_channel,
-        hub_ts=initiative.hub_ts,
-        blocked_by=pair.blocked_by,
-        nudged_at=first.sent_at if first is not None else None,
-    )
-
-
-# The sender writes nudge rows only, never pairs: the pair's next check, planned with the
-# nudge, reads how it went. So senders and sweeps never wait on each other's locks in a cycle.
-
-
-def cancel(nudge: Nudge, reason: str) -> None:
-    nudge.status, nudge.error = CANCELLED, reason
-
-
-def defer(nudge: Nudge, until: datetime) -> None:
-    nudge.not_before = until
-
-
-def mark_sent(nudge: Nudge, ts: str, now: datetime) -> None:
-    nudge.status, nudge.ts, nudge.sent_at, nudge.error = SENT, ts, now, None
-    nudge.attempts += 1
-
-
-def mark_failed(nudge: Nudge, error: str, *, final: bool) -> None:
-    """A failed attempt: final for a target that cannot take it, else retried by later sweeps."""
-    nudge.attempts += 1
-    nudge.error = error
-    if final or nudge.attempts >= MAX_ATTEMPTS:
-        nudge.status = FAILED
-
-
 def people_to_know(session: Session, settings: Settings, now: datetime) -> set[str]:
     """Everyone a sweep as of `now` may address, so their time zones can be read first."""
     people = {*settings.hub.executives, *settings.hub.staff}
@@ -430,20 +301,3 @@ def people_to_know(session: Session, settings: Settings, now: datetime) -> set[s
     )
     people |= set(session.scalars(select(Nudge.channel).where(Nudge.status == CLAIMED, Nudge.kind != PAIR).distinct()))
     return {person for person in people if person}
-
-
-def delivery_of(nudge: Nudge) -> Delivery:
-    """A stored nudge seen as a delivery (for reports of what a sweep did)."""
-    payload = nudge.payload or {}
-    return Delivery(
-        key=nudge.key,
-        kind=nudge.kind,
-        level=nudge.level,
-        channel=nudge.channel or "",
-        recipients=tuple(nudge.recipients or ()),
-        not_before=nudge.not_before,
-        initiative_id=nudge.initiative_id,
-        pair_id=nudge.pair_id,
-        functions=tuple(payload.get("functions", ())),
-        payload=payload,
-    )

@@ -12,6 +12,9 @@ queries (`overdue(today)`). tests/test_rules.py checks on real databases that bo
   next DUE_SOON_DAYS days, today included (today <= due <= today + 6), and *due later* after
   that: every pending commitment is exactly one of the three.
 
+A date a person types (an initiative's target date, a commitment's due date, a slip's new
+date) is at most MAX_DATE_YEARS ahead (`too_far`): further than that is a typo, not a plan.
+
 `today` is a day in someone's calendar, and the caller chooses whose: the hub's time zone for
 the hub-wide views (pair health, the digest, the pairs and commitments reports), the person's
 own on their App Home.
@@ -22,7 +25,7 @@ The predicates read `commitment.initiative`: load it together with many commitme
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import MAXYEAR, date, timedelta
 
 from sqlalchemy import ColumnElement, and_
 
@@ -37,6 +40,8 @@ PENDING_COMMITMENT_STATUSES = ("open", "slipped")
 BLOCKED_COMMITMENT_STATUSES = ("blocked",)
 
 DUE_SOON_DAYS = 7  # calendar days, today included
+MAX_DATE_YEARS = 10
+TOO_FAR = "Choose a date within ten years."  # the words for MAX_DATE_YEARS
 
 
 def last_soon_day(today: date) -> date:
@@ -47,6 +52,21 @@ def last_soon_day(today: date) -> date:
 def first_late_day(due: date) -> date:
     """The first day on which a pending commitment due on `due` is overdue."""
     return due + timedelta(days=1)
+
+
+def last_allowed_day(today: date) -> date:
+    """The furthest date a person may type: MAX_DATE_YEARS from `today`, to the day."""
+    year = today.year + MAX_DATE_YEARS
+    if year > MAXYEAR:
+        return date.max
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February, in a year that has none
+        return date(year, 2, 28)
+
+
+def too_far(day: date, today: date) -> bool:
+    return day > last_allowed_day(today)
 
 
 # --- initiatives -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.core.nudges import PairView
+from bot.core.nudge_claims import PairView
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, NudgeRef, dump
 from bot.slack.wording import fit_lines, function_name, in_order, initiative_label, pair_name, short_day, working_days

@@ -101,6 +101,26 @@ def test_commitment_validation_in_the_modal(hub, giver, taker, what, due, block)
         assert session.scalars(select(Commitment)).all() == []
 
 
+@pytest.mark.parametrize("due", [date.today() + timedelta(days=11 * 366), date.max], ids=["eleven-years", "end-of-time"])
+def test_a_due_date_more_than_ten_years_away_is_refused_in_the_form(hub, due):
+    initiative = propose(hub, functions=["marketing", "it"])
+    response = submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what=API, due=due)
+    assert response.json == {"response_action": "errors", "errors": {"due": "Choose a date within ten years."}}
+    with hub.runtime.sessions() as session:
+        assert session.scalars(select(Commitment)).all() == []
+
+    # A slip to the end of time is refused the same way, and the due date stays.
+    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what=API, due=SOON)
+    with hub.runtime.sessions() as session:
+        stored = session.scalars(select(Commitment)).one()
+    refused = _slip(hub, stored.id, user_id="U0CIO", new_due=due, reason="Vendor delay", seen_due=SOON)
+    assert refused.json == {"response_action": "errors", "errors": {"due": "Choose a date within ten years."}}
+    assert (commitment(hub, stored.id).status, commitment(hub, stored.id).due) == ("open", SOON)
+    # Eight years ahead is a plan, not a typo: taken.
+    _slip(hub, stored.id, user_id="U0CIO", new_due=SOON + timedelta(days=3000), reason="Vendor delay", seen_due=SOON)
+    assert commitment(hub, stored.id).due == SOON + timedelta(days=3000)
+
+
 def _slip(hub, commitment_id: int, *, user_id: str, new_due: date, reason: str, seen_due: date):
     return hub.send(
         "view_submission",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -86,11 +86,24 @@ def test_three_functions_make_three_pairs(hub):
         ({"functions": ["it"]}, "functions", "cross-functional"),
         ({"functions": []}, "functions", "at least two"),
         ({"target": date(2020, 1, 1)}, "target_date", "past"),
+        ({"target": date.today() + timedelta(days=11 * 366)}, "target_date", "Choose a date within ten years."),
+        ({"target": date.max}, "target_date", "Choose a date within ten years."),
         ({"sponsor": "U0OTHERBOT"}, "sponsor", "bot"),
         ({"sponsor": "U0GONE"}, "sponsor", "deactivated"),
         ({"journey": None}, "journey", "journey"),
     ],
-    ids=["blank-title", "long-title", "one-function", "no-function", "past-date", "bot-sponsor", "gone-sponsor", "no-journey"],
+    ids=[
+        "blank-title",
+        "long-title",
+        "one-function",
+        "no-function",
+        "past-date",
+        "eleven-years",
+        "end-of-time",
+        "bot-sponsor",
+        "gone-sponsor",
+        "no-journey",
+    ],
 )
 def test_refusals_are_answered_in_the_modal_and_store_nothing(hub, changes, block, words):
     # The form is answered without asking Slack: the hub knows its workspace's people once
@@ -104,6 +117,13 @@ def test_refusals_are_answered_in_the_modal_and_store_nothing(hub, changes, bloc
     assert words in response.json["errors"][block]
     assert count_initiatives(hub) == 0
     assert hub.emulator.calls_to("chat.postMessage") == []
+
+
+def test_a_target_date_within_ten_years_is_taken(hub):
+    target = date.today() + timedelta(days=9 * 366)
+    assert submit(hub, forms.proposal(target=target)).body_text.strip() == ""
+    with hub.runtime.sessions() as session:
+        assert session.scalars(select(Initiative.target_date)).all() == [target]
 
 
 def test_functions_error_uses_the_versioned_block_id(hub):
