@@ -54,8 +54,8 @@ REQUIRED_ARGS = {
 class Hold:
     """A call held after it was carried out (see `Emulator.hold`)."""
 
-    def __init__(self, method: str, when: Callable[[Args], bool] | None) -> None:
-        self.method, self.when = method, when
+    def __init__(self, method: str, when: Callable[[Args], bool] | None, before: bool = False) -> None:
+        self.method, self.when, self.before = method, when, before
         self.reached = threading.Event()  # set when the call was carried out and is held
         self.release = threading.Event()
 
@@ -271,6 +271,11 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
 
     def _api_call(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Outcome:
         handler = self._methods.get(method)
+        early = self._take_hold(method, _peek_args(query, headers, body), before=True)
+        if early is not None:  # the caller waits and, if it gives up (or dies), nothing was done
+            early.reached.set()
+            early.release.wait(timeout=120)
+            return (503, {}, {"ok": False, "error": "service_unavailable"})
         with self._lock:
             at = self.clock()
             args: Args = {}
@@ -287,26 +292,28 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
                 outcome = (500, {}, {"ok": False, "error": "emulator_internal_error"})
             args.pop("token", None)
             self._calls.append(Call(method, copy.deepcopy(args), outcome[0], copy.deepcopy(outcome[2]), at))
-            hold = self._take_hold(method, args)
+            hold = self._take_hold(method, args, before=False)
         if hold is not None:  # done in Slack, but the answer is late (outside the lock: others go on)
             hold.reached.set()
             hold.release.wait(timeout=120)
         return outcome
 
-    def hold(self, method: str, *, when: Callable[[Args], bool] | None = None) -> Hold:
+    def hold(self, method: str, *, when: Callable[[Args], bool] | None = None, before: bool = False) -> Hold:
         """The next matching call is carried out, then its answer waits until `release()`:
-        what a caller sees when it dies, or times out, after Slack accepted the call."""
-        hold = Hold(method, when)
+        what a caller sees when it dies, or times out, after Slack accepted the call. With
+        `before`, the call waits first and is then refused (503): Slack never had it."""
+        hold = Hold(method, when, before)
         with self._lock:
             self._holds.append(hold)
             self._every_hold.append(hold)
         return hold
 
-    def _take_hold(self, method: str, args: Args) -> Hold | None:
-        for hold in self._holds:
-            if hold.method == method and (hold.when is None or hold.when(args)):
-                self._holds.remove(hold)
-                return hold
+    def _take_hold(self, method: str, args: Args, *, before: bool) -> Hold | None:
+        with self._lock:
+            for hold in self._holds:
+                if hold.method == method and hold.before == before and (hold.when is None or hold.when(args)):
+                    self._holds.remove(hold)
+                    return hold
         return None
 
     def _before_call(self, method: str, headers: Mapping[str, str], args: Args) -> None:
@@ -410,3 +417,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # calls are recorded on the emulator; stderr noise would drown test output
+
+
+def _peek_args(query: str, headers: Mapping[str, str], body: bytes) -> Args:
+    """The arguments of a call, for matching a hold before the call is carried out."""
+    try:
+        return parse_args(query, headers.get("Content-Type", ""), body)
+    except Exception:
+        return {}
