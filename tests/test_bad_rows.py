@@ -133,8 +133,8 @@ def test_a_pair_that_cannot_be_assessed_is_logged_and_skipped(world, tmp_path, c
     assert world.emulator.home("U0CEO") is not None
     assert logged in caplog.text
 
-    rows, log = report(world, tmp_path, "pairs")
-    assert len(rows) == 3 and logged in log
+    rows, _log = report(world, tmp_path, "pairs")
+    assert len(rows) == 3  # the matrix is one query: the row that breaks Python dates breaks nothing there
 
 
 class Unreachable:

@@ -71,6 +71,16 @@ class WorkWeek:
     def is_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> bool:
         return self.next_common(at, zones) == at
 
+    def silent_since(self, today: date, count: int) -> date:
+        """The latest date after which `count` working days have passed by `today` (their last
+        one included): `working_days_between` a moment of that date or earlier, and `today`,
+        is at least `count`. The SQL form of "silent for `count` working days" compares with it."""
+        day, seen = today, 0
+        while seen < count:
+            seen += self.is_working_day(day)
+            day -= timedelta(days=1)
+        return day
+
     def working_days_between(self, start: datetime, end: datetime, zone: ZoneInfo) -> int:
         """Working days after `start`'s local date, up to and including `end`'s."""
         first, last = start.astimezone(zone).date(), end.astimezone(zone).date()

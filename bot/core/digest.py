@@ -3,24 +3,25 @@
 Every pair of configured functions gets a row: their joint initiatives, the commitments
 between them (either way), when they last met, and a state — the worst live state of their
 open joint initiatives, or `never-met` when they have neither started an initiative together
-nor met within `never_met_days`. States are assessed live (health.assess), so a digest or a
-report "as of" another time says what was true then. Which commitments are open, overdue and
+nor met within `never_met_days`. States are assessed live, in SQL over all pairs at once
+(`health.state_sql`, the same rule as `health.assess`), so a digest or a report "as of" another
+time says what was true then, and its cost does not grow with one Python object per pair. Which commitments are open, overdue and
 due soon is decided by bot.core.rules, on the hub's calendar day.
 
-One bad row never stops a digest, a report or the Home tab: a pair that cannot be assessed is
-logged with its ID and counted without a state, as if its initiative were closed.
+One bad row never stops a digest: a stalled pair that cannot be assessed is logged with its ID
+and left out of the list (it is still counted).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import health, rules
@@ -110,37 +111,11 @@ def iso_week(at: datetime, settings: Settings) -> str:
     return f"{year}-W{week:02d}"
 
 
-@dataclass
-class _Live:
-    pair: Pair
-    initiative: Initiative
-    state: str | None = None  # open initiatives only
-    assessed: health.Health | None = None
-
-
-def _live_pairs(session: Session, settings: Settings, now: datetime) -> list[_Live]:
-    rows = session.execute(select(Pair, Initiative).join(Initiative, Initiative.id == Pair.initiative_id))
-    live = [_Live(pair, initiative) for pair, initiative in rows]
-    commitments: dict[int, list[Commitment]] = {}
-    if any(rules.is_open(item.initiative) for item in live):
-        # With their initiatives loaded, which the rules read.
-        query = select(Commitment).join(Commitment.initiative).where(rules.open_initiative()).options(contains_eager(Commitment.initiative))
-        for commitment in session.scalars(query):
-            commitments.setdefault(commitment.initiative_id, []).append(commitment)
-    for item in live:
-        if rules.is_open(item.initiative):
-            try:
-                item.assessed = health.assess(item.pair, commitments.get(item.initiative.id, ()), now, settings)
-                item.state = health.state_of(item.pair, item.assessed, now)
-            except Exception:  # this pair, not the digest
-                log.exception("pair %s of initiative %s could not be assessed; shown without a state", item.pair.id, item.initiative.id)
-                item.assessed = item.state = None
-    return live
-
-
-def _rows(session: Session, settings: Settings, now: datetime, live: list[_Live]) -> tuple[PairRow, ...]:
+def pair_rows(session: Session, settings: Settings, now: datetime) -> tuple[PairRow, ...]:
+    """One row per pair of configured functions, from two grouped queries (pairs, commitments)."""
     today = local_day(now, settings.tz)
     window = now - timedelta(days=settings.digest.never_met_days)
+    cut = health.cutoffs(now, settings)
     counts: dict[tuple[str, str], list[int]] = {}
     for a, b, open_, late, done in session.execute(
         select(
@@ -154,29 +129,93 @@ def _rows(session: Session, settings: Settings, now: datetime, live: list[_Live]
         total = counts.setdefault(ordered_pair(a, b), [0, 0, 0])
         for i, value in enumerate((open_, late, done)):
             total[i] += int(value or 0)
-    by_pair: dict[tuple[str, str], list[_Live]] = {}
-    for item in live:
-        by_pair.setdefault(ordered_pair(*item.pair.functions), []).append(item)
+    worst = func.min(case((rules.open_initiative(), health.rank_sql(cut, now)), else_=None))
+    grouped = {
+        (a, b): (int(count), met, started, rank)
+        for a, b, count, met, started, rank in session.execute(
+            select(
+                Pair.function_a,
+                Pair.function_b,
+                func.count(Pair.id),
+                func.max(Pair.last_joint_activity_at),
+                func.max(Initiative.created_at),
+                worst,
+            )
+            .join(Initiative, Initiative.id == Pair.initiative_id)
+            .group_by(Pair.function_a, Pair.function_b)
+        )
+    }
+    by_rank = {rank: name for name, rank in health.RANK.items()}
     rows = []
     for a, b in combinations(settings.functions, 2):
         key = ordered_pair(a, b)
-        items = by_pair.get(key, [])
-        met = max((item.pair.last_joint_activity_at for item in items if item.pair.last_joint_activity_at), default=None)
-        started = max((item.initiative.created_at for item in items), default=None)
-        states = [item.state for item in items if item.state]
+        count, met, started, rank = grouped.get(key, (0, None, None, None))
+        met, started = _aware(met), _aware(started)
         if not (met and met >= window) and not (started and started >= window):
             state = NEVER_MET
-        elif states:
-            state = min(states, key=SEVERITY.index)
+        elif rank is not None:
+            state = by_rank[int(rank)]
         else:
             state = health.QUIET  # they met lately, but have no open initiative together
         open_, late, done = counts.get(key, [0, 0, 0])
-        rows.append(PairRow((a, b), len(items), open_, late, done, met, state))
+        rows.append(PairRow((a, b), count, open_, late, done, met, state))
     return tuple(rows)
 
 
-def pair_rows(session: Session, settings: Settings, now: datetime) -> tuple[PairRow, ...]:
-    return _rows(session, settings, now, _live_pairs(session, settings, now))
+def _aware(moment: object) -> datetime | None:
+    """An aggregate loses the column's type: SQLite gives back naive UTC, or even text."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    assert isinstance(moment, datetime)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _stalled(session: Session, settings: Settings, now: datetime) -> tuple[Listed, int]:
+    """The worst stalled pairs (assessed one by one, for their days) and how many are snoozed."""
+    cut = health.cutoffs(now, settings)
+    state = health.state_sql(cut, now)
+    rank = health.rank_sql(cut, now)
+    troubled = and_(rules.open_initiative(), state.in_((health.ESCALATED, health.STALLED)))
+    total = session.scalar(select(func.count(Pair.id)).join(Initiative, Initiative.id == Pair.initiative_id).where(troubled)) or 0
+    snoozed = (
+        session.scalar(
+            select(func.count(Pair.id))
+            .join(Initiative, Initiative.id == Pair.initiative_id)
+            .where(rules.open_initiative(), state == health.SNOOZED)
+        )
+        or 0
+    )
+    late = (
+        select(func.count(Commitment.id))
+        .where(Commitment.initiative_id == Pair.initiative_id, health.overdue_between(cut.today))
+        .correlate(Pair)
+        .scalar_subquery()
+    )
+    silence = func.coalesce(Pair.last_activity_a, Pair.created_at)
+    query = (
+        select(Pair, Initiative)
+        .join(Initiative, Initiative.id == Pair.initiative_id)
+        .where(troubled)
+        .order_by(rank, late.desc(), silence, Pair.initiative_id)
+        .limit(SHOWN * 3)  # a little more than shown: the exact order needs the days of each
+    )
+    items = []
+    for pair, initiative in session.execute(query):
+        commitments = session.scalars(select(Commitment).where(Commitment.initiative_id == initiative.id)).all()
+        try:
+            assessed = health.assess(pair, commitments, now, settings)
+        except Exception:  # this pair, not the digest
+            log.exception("pair %s of initiative %s could not be assessed; left out of the digest", pair.id, initiative.id)
+            continue
+        shown_state = health.state_of(pair, assessed, now)
+        if shown_state in (health.ESCALATED, health.STALLED):
+            items.append(
+                StalledPair(initiative.id, initiative.title, pair.functions, shown_state, assessed.days_silent, len(assessed.overdue))
+            )
+    items.sort(key=lambda s: (SEVERITY.index(s.state), -s.overdue, -s.days_silent, s.initiative_id))
+    return Listed(tuple(items[:SHOWN]), int(total)), int(snoozed)
 
 
 def pairs_report(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
@@ -214,28 +253,15 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
     by_status = dict.fromkeys(rules.INITIATIVE_STATUSES, 0)
     for status, count in session.execute(select(Initiative.status, func.count()).group_by(Initiative.status)):
         by_status[status] = count
-    live = _live_pairs(session, settings, now)
-    stalled = [
-        StalledPair(
-            item.initiative.id,
-            item.initiative.title,
-            item.pair.functions,
-            item.state,
-            item.assessed.days_silent,
-            len(item.assessed.overdue),
-        )
-        for item in live
-        if item.state in (health.ESCALATED, health.STALLED) and item.assessed is not None
-    ]
-    stalled.sort(key=lambda s: (SEVERITY.index(s.state), -s.overdue, -s.days_silent, s.initiative_id))
-    matrix = _rows(session, settings, now, live)
+    stalled, snoozed = _stalled(session, settings, now)
+    matrix = pair_rows(session, settings, now)
     return Digest(
         at=now,
         today=today,
         week=iso_week(now, settings),
         by_status=by_status,
-        stalled=Listed(tuple(stalled[:SHOWN]), len(stalled)),
-        snoozed=sum(1 for item in live if item.state == health.SNOOZED),
+        stalled=stalled,
+        snoozed=snoozed,
         overdue=_commitments(session, rules.overdue(today)),
         due_soon=_commitments(session, rules.due_soon(today)),
         matrix=matrix,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from bot.config import Settings
 from bot.core import rules
@@ -114,3 +116,68 @@ def state_of(pair: Pair, health: Health, now: datetime) -> str:
     if pair.nudge_level >= 2:
         return ESCALATED
     return STALLED
+
+
+# --- the same assessment in SQL, for views over every pair ------------------------------------
+# `assess` and `state_of` above decide one pair at a time; these expressions decide the same for
+# every pair in one query (the digest, the matrix, `/cdo pairs`), so their cost follows what is
+# shown, not the number of pairs. tests/test_health_sql.py holds the two forms to agreement.
+
+RANK = {ESCALATED: 0, STALLED: 1, SNOOZED: 2, QUIET: 3, ACTIVE: 4}  # worst first
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """A side of a pair silent since before `quiet_before` is quiet, before `stall_before` stalled."""
+
+    today: date
+    quiet_before: datetime
+    stall_before: datetime
+
+
+def cutoffs(now: datetime, settings: Settings) -> Cutoffs:
+    week, zone = WorkWeek.of(settings.nudges), settings.tz
+    today = local_day(now, zone)
+
+    def before(count: int) -> datetime:
+        return local_moment(week.silent_since(today, count) + timedelta(days=1), time(0), zone)
+
+    return Cutoffs(today, before(quiet_after(settings)), before(settings.nudges.stall_after_days))
+
+
+def _longest_silence() -> ColumnElement[datetime]:
+    a = func.coalesce(Pair.last_activity_a, Pair.created_at)
+    b = func.coalesce(Pair.last_activity_b, Pair.created_at)
+    return case((a < b, a), else_=b)
+
+
+def overdue_between(today: date) -> ColumnElement[bool]:
+    """A commitment between the pair's two functions, on its initiative, is overdue."""
+    ends = or_(
+        and_(Commitment.from_function == Pair.function_a, Commitment.to_function == Pair.function_b),
+        and_(Commitment.from_function == Pair.function_b, Commitment.to_function == Pair.function_a),
+    )
+    late = and_(Commitment.status.in_(rules.PENDING_COMMITMENT_STATUSES), Commitment.due < today, Commitment.due < END)
+    return exists(select(Commitment.id).where(Commitment.initiative_id == Pair.initiative_id, ends, late))
+
+
+def stalled_sql(cut: Cutoffs) -> ColumnElement[bool]:
+    return or_(_longest_silence() < cut.stall_before, overdue_between(cut.today))
+
+
+def state_sql(cut: Cutoffs, now: datetime) -> ColumnElement[str]:
+    """`state_of(pair, assess(pair, ...))` for a pair of an open initiative."""
+    stalled = stalled_sql(cut)
+    return case(
+        (and_(stalled, Pair.snoozed_until > now), SNOOZED),
+        (and_(stalled, Pair.nudge_level >= 2), ESCALATED),
+        (stalled, STALLED),
+        (_longest_silence() < cut.quiet_before, QUIET),
+        else_=ACTIVE,
+    )
+
+
+def rank_sql(cut: Cutoffs, now: datetime) -> ColumnElement[int]:
+    """The state as its RANK, so that the worst of several is their MIN."""
+    state = state_sql(cut, now)
+    return case(*((state == name, rank) for name, rank in RANK.items()), else_=RANK[ACTIVE])
