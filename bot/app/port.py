@@ -65,6 +65,11 @@ class SlackPort(Protocol):
 
     install_error: str | None
 
+    def check_install(self) -> str | None:
+        """The install error while the token fails, None when it works: a set error is
+        checked with Slack again now and then, and cleared once the token answers."""
+        ...
+
     def call(self, method: str, **params: Any) -> Result: ...
 
     def post_message(

@@ -43,15 +43,15 @@ def record(
     """
     involved = set(initiative.function_keys)
     keys = [key for key in dict.fromkeys(function_keys) if key in involved]
+    joint_pair = tuple(sorted(joint)) if joint else None
+    # Lock before reading: a pair read earlier may miss what another reply just wrote.
+    locked = pairs.locked(session, initiative.id) if keys or joint_pair else []
     rows = [Activity(initiative_id=initiative.id, function_key=key, user_id=user_id, kind=kind, ref=ref, at=at) for key in keys]
     session.add_all(rows)
-    joint_pair = tuple(sorted(joint)) if joint else None
-    for pair in initiative.pairs:
+    for pair in locked:
         for key in keys:
             pairs.touch(pair, key, at, joint=pair.functions == joint_pair)
-    if joint_pair:
-        for pair in initiative.pairs:
-            if pair.functions == joint_pair:
-                for key in joint_pair:
-                    pairs.touch(pair, key, at, joint=True)
+        if pair.functions == joint_pair:
+            for key in pair.functions:
+                pairs.touch(pair, key, at, joint=True)
     return rows

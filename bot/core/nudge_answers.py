@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import activity, health, permissions
+from bot.core import activity, health, pairs, permissions
 from bot.core.nudges import SNOOZE, end_round
 from bot.models import Activity, Initiative, Pair
 
@@ -49,12 +49,13 @@ def may_act(user_id: str, pair: Pair, initiative: Initiative, settings: Settings
 
 
 def _locked_pair(session: Session, pair_id: int) -> Pair | None:
-    # A write that changes nothing but locks the row (Postgres) or the database (SQLite), so
-    # that two clicks at once are handled one after the other.
-    session.execute(
-        update(Pair).where(Pair.id == pair_id).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False)
-    )
-    return session.get(Pair, pair_id, populate_existing=True)
+    # Two clicks at once are handled one after the other. All of the initiative's pairs are
+    # locked, as every writer of a pair does (`pairs.locked`): "We're on it" goes on to record
+    # activity, which locks them all, and taking one lock first could deadlock with a reply.
+    initiative_id = session.scalar(select(Pair.initiative_id).where(Pair.id == pair_id))
+    if initiative_id is None:
+        return None
+    return next((pair for pair in pairs.locked(session, initiative_id) if pair.id == pair_id), None)
 
 
 def _authorised(session: Session, settings: Settings, pair_id: int, user_id: str) -> tuple[Pair | None, Answer | None]:

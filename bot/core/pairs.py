@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
 from bot.models import Pair
 
 
+def locked(session: Session, initiative_id: int) -> list[Pair]:
+    """The initiative's pairs, locked until the transaction ends and read afresh.
+
+    Whoever changes a pair takes this first, so that two acts at once (a Marketing reply and
+    an IT reply, on one process or two) are applied one after the other, the second seeing
+    what the first wrote. It is a write that changes nothing: on Postgres it locks the rows,
+    in id order so that two lockers never wait for each other; on SQLite it takes the
+    database's write lock before anything is read. The read that follows sees what was
+    committed while it waited.
+    """
+    in_order = select(Pair.id).where(Pair.initiative_id == initiative_id).order_by(Pair.id).with_for_update()
+    session.execute(
+        update(Pair).where(Pair.id.in_(in_order)).values(nudge_round=Pair.nudge_round).execution_options(synchronize_session=False)
+    )
+    fresh = select(Pair).where(Pair.initiative_id == initiative_id).order_by(Pair.id).execution_options(populate_existing=True)
+    return list(session.scalars(fresh))
+
+
 def touch(pair: Pair, function_key: str, at: datetime, *, joint: bool = False) -> None:
-    """Record that `function_key` acted on the pair's initiative at `at`.
+    """Record that `function_key` acted on the pair's initiative at `at`; the pair must have
+    come from `locked`, or an act committed meanwhile by someone else would be overwritten.
 
     The pair has met when both functions have acted: its joint activity is the later of an
     explicitly joint act (a commitment between them, a nudge answered) and the moment the

@@ -1,10 +1,13 @@
 """Every outbound Web API call goes through here: retries, error classes, install health.
 
 slack_sdk's retry handlers wait out 429s (Retry-After), server errors and dropped
-connections; what still fails is sorted into three kinds of error:
+connections; what still fails is sorted into kinds of error:
 - per target (a channel or user that is missing, archived, or without the bot): a person
   must fix it, the other targets go on;
-- per install (the token no longer works): nothing more is sent, /healthz reports it;
+- per install (the token no longer works): nothing more is sent, /healthz reports it, and
+  `auth.test` is asked again at most every RECHECK_SECONDS: once it answers, sending resumes;
+- a scope the app lacks (`missing_scope`, `no_permission`): that call fails, logged once with
+  the scope Slack says it needs; every other method goes on;
 - anything else (transient failures that outlived the retries, or a bug of ours).
 """
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -44,9 +49,8 @@ TARGET_ERRORS = frozenset(
         "restricted_action",
     }
 )
-INSTALL_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "team_disabled", "no_permission", "missing_scope"}
-)
+INSTALL_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "team_disabled"})
+SCOPE_ERRORS = frozenset({"missing_scope", "no_permission"})
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
@@ -57,7 +61,10 @@ def classify(error: str) -> ErrorKind:
         return ErrorKind.INSTALL
     if error in TRANSIENT_ERRORS or error.startswith("http_5"):
         return ErrorKind.TRANSIENT
-    return ErrorKind.OTHER
+    return ErrorKind.OTHER  # scope errors too: that call fails, like any other it cannot retry
+
+
+RECHECK_SECONDS = 30.0  # while the token fails, how often auth.test is asked whether it works again
 
 
 def make_client(token: str | None, base_url: str | None = None, *, max_retries: int = 5) -> WebClient:
@@ -77,36 +84,96 @@ def make_client(token: str | None, base_url: str | None = None, *, max_retries: 
 class Gateway:
     """The Slack port's Web API side (`bot.app.port.SlackPort`)."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self, client: WebClient, *, monotonic: Callable[[], float] = time.monotonic, recheck_seconds: float = RECHECK_SECONDS
+    ) -> None:
         self.client = client
+        self._monotonic = monotonic
+        self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self.install_error: str | None = None
+        self._checked_at = 0.0  # when the token was last found failing, or asked about
+        self._scopes_logged: set[tuple[str, str, str]] = set()
+
+    def check_install(self) -> str | None:
+        """The install error, if the token still fails; asks auth.test again when the last
+        word on it is older than the recheck interval. One caller asks; callers meanwhile get
+        the last word at once instead of waiting for Slack."""
+        with self._lock:
+            error = self.install_error
+            if error is None or self._monotonic() - self._checked_at < self._recheck_seconds:
+                return error
+            self._checked_at = self._monotonic()
+        try:
+            self.client.auth_test()  # raises unless ok
+            still = None
+        except SlackApiError as failure:
+            still = _error_of(failure)
+        except (SlackClientError, OSError) as failure:
+            still = f"connection_error: {failure}"
+        with self._lock:
+            if still is None:
+                if self.install_error is not None:
+                    log.warning("auth.test answers again: the bot token works, sending resumes")
+                self.install_error = None
+            elif classify(still) is not ErrorKind.INSTALL:
+                log.warning("could not ask Slack whether the bot token works again (%s); asking again later", still)
+            elif still != self.install_error:
+                log.error("the bot token still does not work: auth.test answers %s", still)
+                self.install_error = still
+            return self.install_error
 
     def call(self, method: str, **params: Any) -> Result:
         """Call a Web API method; never raises for Slack errors, except a broken install."""
-        if self.install_error:
-            raise InstallBroken(self.install_error)
+        broken = self.check_install()
+        if broken:
+            raise InstallBroken(broken)
         params = {key: value for key, value in params.items() if value is not None}
         try:
             # The named methods know which endpoints take JSON and which take form fields.
             response = getattr(self.client, method.replace(".", "_"))(**params)
             return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
         except SlackApiError as failure:
-            status = failure.response.status_code
-            error = (failure.response.data or {}).get("error") if isinstance(failure.response.data, dict) else None
-            error = error or f"http_{status}"
+            return self._failed(method, failure)
         except (SlackClientError, OSError) as failure:
             error = f"connection_error: {failure}"
             log.warning("slack %s failed: %s", method, error)
             return Result(False, {}, error, ErrorKind.TRANSIENT)
+
+    def _failed(self, method: str, failure: SlackApiError) -> Result:
+        error = _error_of(failure)
         kind = classify(error)
         if kind is ErrorKind.INSTALL:
             with self._lock:
-                self.install_error = error
-            log.error("slack %s failed with %s: the bot token no longer works; nothing more will be sent", method, error)
+                self.install_error, self._checked_at = error, self._monotonic()
+            log.error(
+                "slack %s failed with %s: the bot token no longer works; nothing more is sent until auth.test answers again",
+                method,
+                error,
+            )
             raise InstallBroken(error)
-        log.warning("slack %s failed: %s (%s)", method, error, kind.value)
+        if error in SCOPE_ERRORS:
+            self._log_scope(method, error, failure.response.data if isinstance(failure.response.data, dict) else {})
+        else:
+            log.warning("slack %s failed: %s (%s)", method, error, kind.value)
         return Result(False, {}, error, kind)
+
+    def _log_scope(self, method: str, error: str, data: dict[str, Any]) -> None:
+        needed, provided = str(data.get("needed") or "unknown"), str(data.get("provided") or "unknown")
+        with self._lock:
+            first = (method, error, needed) not in self._scopes_logged
+            self._scopes_logged.add((method, error, needed))
+        if first:
+            log.error(
+                "slack %s failed with %s: the app lacks the scope %s (it has %s). This method fails until the scope "
+                "is added and the app reinstalled; every other call goes on (logged once per method and scope)",
+                method,
+                error,
+                needed,
+                provided,
+            )
+        else:
+            log.debug("slack %s failed again with %s (needs %s)", method, error, needed)
 
     # The calls the hub makes, named as Slack names them.
 
@@ -164,3 +231,9 @@ class Gateway:
 
     def publish_home(self, user: str, view: dict) -> Result:
         return self.call("views.publish", user_id=user, view=view)
+
+
+def _error_of(failure: SlackApiError) -> str:
+    data = failure.response.data
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error or f"http_{failure.response.status_code}")

@@ -25,7 +25,8 @@ def create_web_app(app: App, hub: Hub) -> Starlette:
 
     async def healthz(_request: Request) -> Response:
         database = await run_in_threadpool(ping, hub.engine)
-        slack = hub.gateway.install_error
+        # Asks Slack only while the token fails, and then at most every half minute.
+        slack = await run_in_threadpool(hub.gateway.check_install)
         healthy = database and slack is None
         payload = {
             "status": "ok" if healthy else "unavailable",
