@@ -10,6 +10,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
+from bot.slack import guard
 from bot.slack.gateway import make_client
 from bot.slack.listeners import register_listeners
 
@@ -26,6 +27,8 @@ def create_app(hub: Hub, *, client: WebClient | None = None, listener_executor: 
         listener_executor=listener_executor,
         logger=logging.getLogger("bot.slack"),
     )
+
+    guard.register(app, settings)  # first: Bolt's own injection trips over some payloads a listener could not read either
 
     @app.middleware
     def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
