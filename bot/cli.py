@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from bot import __version__
 from bot.app.port import InstallBroken
@@ -31,23 +33,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.db import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url)
     print(f"database at {_display_url(settings.database_url)} is up to date")
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from bot.app.checks import check_workspace
-    from bot.runtime import build_runtime
+    from bot.app.checks import SlackUnreachable, check_workspace
 
     settings = _settings(args)
     print(f"{settings.source}: ok ({len(settings.functions)} functions: {', '.join(settings.functions)})")
     if not settings.slack.bot_token:
         print("no bot token (SLACK_BOT_TOKEN): channels and users were not checked against Slack")
         return 0
-    hub = build_runtime(settings, max_retries=2)
+    if not args.verbose:  # every failure is said below, once; the log would say it again per attempt
+        for name in ("bot.slack", "slack_sdk"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    hub = _impatient_runtime(settings)
     try:
         problems = check_workspace(hub)
+    except SlackUnreachable as error:
+        raise CliError(f"Slack did not answer at {_slack_url(settings)}: {error}") from None
     finally:
         hub.close()
     for problem in problems:
@@ -58,11 +65,50 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECK_TIMEOUT = 5  # seconds per attempt: with one retry, check-config gives up on Slack within 15 s
+
+
+def _impatient_runtime(settings: Settings) -> Hub:
+    """The hub for check-config: short timeouts, one retry, and a stop at the first call Slack
+    does not answer (instead of minutes of retries, once for every channel and user)."""
+    from dataclasses import replace
+
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+    from bot.app.checks import SlackUnreachable
+    from bot.app.port import ErrorKind, Result
+    from bot.runtime import build_runtime
+    from bot.slack.directory import Directory
+    from bot.slack.gateway import Gateway, make_client
+
+    class Impatient(Gateway):
+        def call(self, method: str, **params: Any) -> Result:
+            result = super().call(method, **params)
+            if result.kind is ErrorKind.TRANSIENT:
+                raise SlackUnreachable((result.error or "").removeprefix("connection_error: "))
+            return result
+
+    client = make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=1)
+    client.timeout = CHECK_TIMEOUT
+    for handler in client.retry_handlers:
+        if isinstance(handler, ConnectionErrorRetryHandler):
+            handler.max_retry_count = 1
+    gateway = Impatient(client)
+    return replace(build_runtime(settings), gateway=gateway, directory=Directory(gateway))
+
+
+def _slack_url(settings: Settings) -> str:
+    from slack_sdk import WebClient
+
+    return settings.slack.api_url or WebClient.BASE_URL
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
     settings = _settings(args)
-    return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
+    with database_errors(settings.database_url):
+        return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -70,7 +116,8 @@ def open_database(settings: Settings) -> Engine:
     from bot.db import make_engine, schema_status
 
     engine = make_engine(settings.database_url)
-    status = schema_status(engine)
+    with database_errors(settings.database_url):
+        status = schema_status(engine)
     if not status.up_to_date:
         engine.dispose()
         raise CliError(
@@ -204,6 +251,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """A database that cannot be reached, opened or read becomes one line naming it (without
+    its password), instead of a traceback."""
+    try:
+        yield
+    except DBAPIError as error:  # OperationalError, ProgrammingError…: the driver said why
+        reason = str(error.orig or error).strip().splitlines()
+        raise CliError(f"the database at {_display_url(url)} cannot be used: {reason[0] if reason else type(error).__name__}") from None
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise CliError(f"the database URL cannot be used ([database] url or DATABASE_URL): {error}", EXIT_CONFIG) from None
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] in ("bot", "migrations"):
+            raise  # a bug of ours, not a missing database driver
+        raise CliError(f"the driver for the database at {_display_url(url)} is not installed: {error}", EXIT_CONFIG) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

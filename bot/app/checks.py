@@ -5,6 +5,11 @@ from __future__ import annotations
 from bot.app.hub import Hub
 
 
+class SlackUnreachable(Exception):
+    """Slack did not answer (connection refused, timed out, server errors after the retries):
+    every other check would only wait as long again, so the check stops at the first one."""
+
+
 def check_workspace(hub: Hub) -> list[str]:
     settings = hub.settings
     directory = hub.directory

@@ -30,6 +30,7 @@ from bot.app import outbox
 from bot.app.hub import Hub
 from bot.app.people import functions_of
 from bot.core import activity, events, initiatives
+from bot.core.text import clean
 from bot.db import transaction
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
             in_hub_thread = (event.channel, event.thread_ts) == (initiative.hub_channel, initiative.hub_ts)
             if in_hub_thread or not hub.settings.hub.mirror_replies:
                 return []
-            reply = {"user": event.user, "channel": event.channel, "ts": event.ts, "text": event.text, "files": event.files}
+            reply = {"user": event.user, "channel": event.channel, "ts": event.ts, "text": clean(event.text), "files": event.files}
             return outbox.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
     except events.AlreadyProcessed:
         log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)

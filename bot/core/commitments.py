@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import activity, rules
 from bot.core.initiatives import Refusal
+from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Commitment, CommitmentChange, Initiative
 
@@ -57,7 +58,7 @@ def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
         refusal.problems["to_function"] = "Choose one of the initiative's functions."
     elif draft.to_function == draft.from_function:
         refusal.problems["to_function"] = "A commitment is made to another function."
-    what = draft.what.strip()
+    what = clean(draft.what).strip()
     if not what:
         refusal.problems.setdefault("what", "Say what is promised.")
     elif len(what) > WHAT_LIMIT:
@@ -77,7 +78,7 @@ def create(session: Session, draft: Draft, initiative: Initiative, actor_functio
         from_function=draft.from_function,
         to_function=draft.to_function,
         owner=draft.owner,
-        what=draft.what.strip(),
+        what=clean(draft.what).strip(),
         due=draft.due,
         status="open",
         created_at=now,
@@ -105,7 +106,8 @@ def validate_change(action: str, commitment: Commitment, today: date, *, new_due
         elif new_due == commitment.due:
             refusal.problems["due"] = "That is the current due date: choose a new one."
     if transition.needs_reason:
-        if not reason.strip():
+        reason = clean(reason).strip()
+        if not reason:
             refusal.problems["reason"] = "Give a reason: the other function needs to know."
         elif len(reason) > REASON_LIMIT:
             refusal.problems["reason"] = f"Keep this under {REASON_LIMIT} characters."
@@ -147,7 +149,7 @@ def change(
         to_status=transition.to,
         old_due=old_due if new_due is not None else None,
         new_due=new_due,
-        reason=(reason or "").strip() or None,
+        reason=clean(reason or "").strip() or None,
         at=now,
     )
     session.add(record)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
 from bot.core import routing, rules
+from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Initiative, InitiativeFunction, Pair
 
@@ -75,14 +76,14 @@ def sponsor_problem(sponsor: SponsorCheck | None) -> str | None:
 
 def validate(proposal: Proposal, settings: Settings, today: date, sponsor: SponsorCheck | None = None) -> Refusal:
     refusal = Refusal()
-    title = proposal.title.strip()
+    title = clean(proposal.title).strip()
     if not title:
         refusal.problems["title"] = "Give the initiative a title."
     elif len(title) > TITLE_LIMIT:
         refusal.problems["title"] = f"Keep the title under {TITLE_LIMIT} characters (it has {len(title)})."
-    if len(proposal.problem) > PROBLEM_LIMIT:
+    if len(clean(proposal.problem).strip()) > PROBLEM_LIMIT:
         refusal.problems["problem"] = f"Keep this under {PROBLEM_LIMIT} characters."
-    if len(proposal.obstacles) > OBSTACLES_LIMIT:
+    if len(clean(proposal.obstacles).strip()) > OBSTACLES_LIMIT:
         refusal.problems["obstacles"] = f"Keep this under {OBSTACLES_LIMIT} characters."
     if proposal.journey not in JOURNEYS:
         refusal.problems["journey"] = "Choose the customer journey, the employee journey, or both."
@@ -107,10 +108,10 @@ def create(session: Session, proposal: Proposal, settings: Settings, now: dateti
     """Store the initiative, why each function is involved, and one pair per two functions."""
     reasons = routing.decide(settings, list(dict.fromkeys(proposal.functions)), proposal.text, proposal.journey)
     initiative = Initiative(
-        title=proposal.title.strip(),
-        problem=proposal.problem.strip(),
+        title=clean(proposal.title).strip(),
+        problem=clean(proposal.problem).strip(),
         journey=proposal.journey,
-        obstacles=proposal.obstacles.strip(),
+        obstacles=clean(proposal.obstacles).strip(),
         status="proposed",
         proposer=proposal.proposer,
         sponsor=proposal.sponsor,

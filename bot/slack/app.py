@@ -11,8 +11,10 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
+from bot.slack import guard
 from bot.slack.errors import answer_failure
 from bot.slack.gateway import make_client
+from bot.slack.ids import BadValue
 from bot.slack.inbox import keep_replies
 from bot.slack.listeners import register_listeners
 
@@ -37,17 +39,22 @@ def create_app(
         logger=logging.getLogger("bot.slack"),
     )
 
+    checks = guard.register(app, settings)  # first: Bolt's own injection trips over some payloads a listener could not read either
+
+    def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:
+        """A damaged value gets the guard's apology; anything else, bot.slack.errors' answer."""
+        if isinstance(error, BadValue):
+            return checks.on_error(error, body, response)
+        return answer_failure(error, body, response, client, on_error)
+
     @app.middleware
     def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
         context["hub"] = hub
-        context["on_error"] = on_error
+        context["on_failure"] = tell_the_person  # for failures after the answer (listeners/safely.py)
         next()
 
     app.middleware(keep_replies)
-
-    @app.error
-    def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:
-        return answer_failure(error, body, response, client, on_error)
+    app.error(tell_the_person)
 
     register_listeners(app, settings)
     return app

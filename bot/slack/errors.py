@@ -3,14 +3,15 @@
 The database not answering (an outage, a failover) is the expected case: nothing was half
 stored, since every change is one transaction, and the person is asked to try again in a
 minute — in the form itself when Slack still waits for the answer, else by an ephemeral
-message (or a DM after a form was closed). Anything else is a bug of ours: logged once, with
-its traceback, and the person is told it did not work.
+message (or a DM after a form was closed). Anything else is a bug of ours: logged in one line
+(the traceback with --verbose), and the person is told it did not work.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -51,8 +52,11 @@ def answer_failure(
     down = is_database_down(error)
     if down:
         log.warning("a %s request failed: the database did not answer (%s)", body.get("type") or "slash command", type(error).__name__)
-    else:
-        log.error("a %s request failed", body.get("type") or "slash command", exc_info=error)
+    else:  # a bug of ours: one line with where it happened; the traceback only with --verbose
+        frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        where = f" at {frame.filename}:{frame.lineno}" if frame else ""
+        log.error("a %s request failed: %s: %s%s", body.get("type") or "slash command", type(error).__name__, error, where)
+        log.debug("the failure in full", exc_info=error)
     text = TRY_AGAIN if down else FAILED
     view = body.get("view") if body.get("type") == "view_submission" else None
     if response is not None:  # not answered yet: answer with the words

@@ -4,9 +4,13 @@ and the typed objects carried in button values and private_metadata."""
 from __future__ import annotations
 
 import json
+import re
+import typing
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any, TypeVar
+
+from bot.core.rules import INITIATIVE_STATUSES
 
 
 class Action(str, Enum):
@@ -54,16 +58,74 @@ class Block(str, Enum):
 T = TypeVar("T")
 
 
+class BadValue(ValueError):
+    """A button value or private_metadata that is not what `dump` wrote: damaged, forged, or
+    from a message older than its type. The one error `load` raises."""
+
+
+# What `dump` writes is short; a longer text is not ours (metadata may hold 3000 characters).
+RAW_LIMIT = 3000
+# Numbers are row IDs (an INTEGER column holds at most 2**31 - 1) and rounds.
+INT_RANGE = range(0, 2**31)
+# Strings are Slack IDs, timestamps, dates, keys and status names: no spaces, no control characters.
+TOKEN = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
+# What Slack's own identifiers look like, within the columns that keep them (String(32)).
+SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
+MESSAGE_TS = re.compile(r"[0-9]{1,10}\.[0-9]{1,8}")  # seconds within datetime's range
+
+
 def dump(obj: Any) -> str:
     """Serialise a metadata/value dataclass compactly (button values ≤ 2000, metadata ≤ 3000)."""
     return json.dumps(asdict(obj), separators=(",", ":"))
 
 
-def load(cls: type[T], raw: str | None) -> T:
-    """Parse what `dump` wrote; unknown keys are ignored so old buttons keep working."""
-    data = json.loads(raw or "{}")
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{key: value for key, value in data.items() if key in names})
+def load(cls: type[T], raw: object) -> T:
+    """Parse what `dump` wrote; unknown keys are ignored so old buttons keep working.
+
+    Anything else — not JSON, not an object, a field missing or of another type, a number out
+    of range, a value the class refuses — raises `BadValue`."""
+    if raw is None or raw == "":
+        raw = "{}"
+    if not isinstance(raw, str) or len(raw) > RAW_LIMIT:
+        raise BadValue(f"{cls.__name__}: not a short text")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadValue(f"{cls.__name__}: not JSON") from None
+    if not isinstance(data, dict):
+        raise BadValue(f"{cls.__name__}: not a JSON object")
+    known = _field_types(cls)
+    values = {key: value for key, value in data.items() if key in known}
+    for key, value in values.items():
+        if not _fits(value, known[key]):
+            raise BadValue(f"{cls.__name__}.{key}: unexpected value")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:  # a field missing, or refused by __post_init__
+        raise BadValue(f"{cls.__name__}: {error}") from None
+
+
+_FIELD_TYPES: dict[type, dict[str, object]] = {}
+
+
+def _field_types(cls: type) -> dict[str, object]:
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = {field.name: hints[field.name] for field in fields(cls)}
+    return _FIELD_TYPES[cls]
+
+
+def _fits(value: object, annotation: object) -> bool:
+    if value is None:
+        return type(None) in typing.get_args(annotation)
+    wanted = {annotation} | set(typing.get_args(annotation))
+    if isinstance(value, bool):  # a bool is an int to Python, never to us
+        return False
+    if isinstance(value, int):
+        return int in wanted and value in INT_RANGE
+    if isinstance(value, str):
+        return str in wanted and TOKEN.fullmatch(value) is not None
+    return False
 
 
 @dataclass(frozen=True)
@@ -79,6 +141,10 @@ class StatusChoice:
 
     initiative: int
     status: str
+
+    def __post_init__(self) -> None:
+        if self.status not in INITIATIVE_STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
 
 
 @dataclass(frozen=True)

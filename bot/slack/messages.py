@@ -103,7 +103,7 @@ def routed_post(
         bk.context("Replies in this thread are shared with the hub discussion."),
         bk.actions(*elements),
     ]
-    return f"{function.name} is needed on initiative #{initiative.id}: {title}", blocks
+    return f"{bk.user_text(function.name, 100)} is needed on initiative #{initiative.id}: {title}", blocks
 
 
 def fix_hint(route: InitiativeFunction, settings: Settings) -> str:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.config import Settings
+from bot.config import USER_ID, Settings
 from bot.core.initiatives import OBSTACLES_LIMIT, PROBLEM_LIMIT, TITLE_LIMIT
 from bot.slack import blocks as bk
-from bot.slack.ids import Action, Block, View, dump
+from bot.slack.ids import MESSAGE_TS, SLACK_ID, Action, Block, View, dump
 
 VALUE = "value"  # the action_id of every input: the block_id says which field it is
 JOURNEY_LABELS = {"customer": "Customer journey", "employee": "Employee journey", "both": "Both journeys"}
@@ -24,6 +24,12 @@ class ProposeMeta:
     channel: str | None = None
     message_ts: str | None = None
     functions_version: int = 0
+
+    def __post_init__(self) -> None:  # a ValueError makes `ids.load` refuse the metadata
+        if self.channel is not None and not SLACK_ID.fullmatch(self.channel):
+            raise ValueError("channel is not a channel ID")
+        if self.message_ts is not None and not MESSAGE_TS.fullmatch(self.message_ts):
+            raise ValueError("message_ts is not a message timestamp")
 
 
 def functions_block(version: int) -> str:
@@ -145,39 +151,56 @@ def propose_modal(
 
 
 class State:
-    """view.state.values, read by block id."""
+    """view.state.values, read by block id. Slack sends each input in its own shape; anything
+    else (a missing block, a value of another type, a date that is not one) reads as empty, and
+    the core's validation then asks the person for it."""
 
-    def __init__(self, view: dict[str, Any]) -> None:
-        self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+    def __init__(self, view: object) -> None:
+        state = view.get("state") if isinstance(view, dict) else None
+        values = state.get("values") if isinstance(state, dict) else None
+        self.values: dict[str, dict[str, Any]] = (
+            {key: value for key, value in values.items() if isinstance(key, str) and isinstance(value, dict)}
+            if isinstance(values, dict)
+            else {}
+        )
 
     def _element(self, block: Block) -> dict[str, Any]:
         # Match "functions" and its re-versioned ids ("functions.2"); each input has one element.
         for block_id, elements in self.values.items():
             if block_id == block.value or block_id.startswith(block.value + "."):
-                return next(iter(elements.values()), None) or {}
+                element = next(iter(elements.values()), None)
+                return element if isinstance(element, dict) else {}
         return {}
 
     def text(self, block: Block) -> str:
-        return self._element(block).get("value") or ""
+        value = self._element(block).get("value")
+        return value if isinstance(value, str) else ""
 
     def option(self, block: Block) -> str | None:
-        selected = self._element(block).get("selected_option")
-        return selected.get("value") if selected else None
+        return _option_value(self._element(block).get("selected_option"))
 
     def options(self, block: Block) -> list[str]:
-        return [option["value"] for option in self._element(block).get("selected_options") or []]
+        selected = self._element(block).get("selected_options")
+        values = [_option_value(option) for option in selected] if isinstance(selected, list) else []
+        return [value for value in values if value is not None]
 
     def user(self, block: Block) -> str | None:
-        return self._element(block).get("selected_user")
+        value = self._element(block).get("selected_user")
+        return value if isinstance(value, str) and USER_ID.fullmatch(value) and SLACK_ID.fullmatch(value) else None
 
     def date(self, block: Block) -> date | None:
         raw = self._element(block).get("selected_date")
-        if not raw:
+        if not isinstance(raw, str):
             return None
         try:
             return date.fromisoformat(raw)
         except ValueError:
             return None
+
+
+def _option_value(option: object) -> str | None:
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else None
 
 
 # --- commitments ----------------------------------------------------------------------------
@@ -194,6 +217,10 @@ class ChangeMeta:
 
     commitment: int
     seen_due: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.seen_due is not None:
+            date.fromisoformat(self.seen_due)  # a ValueError makes `ids.load` refuse the metadata
 
 
 def _function_select(settings: Settings, keys: Iterable[str], initial: str | None) -> dict[str, Any]:

@@ -1,9 +1,24 @@
-"""The HTTP face of the hub: POST /slack/events for Slack, GET /healthz for operators."""
+"""The HTTP face of the hub: POST /slack/events for Slack, GET /healthz for operators.
+
+Before Bolt sees a request, its signature is checked here (401, with no side effect, for a
+missing or malformed timestamp or signature, a stale one, or a wrong one), its body is parsed
+(400 when it is not a Slack payload) and its shape is checked by `guard`. Bolt checks the
+signature again; what it would have raised on (a timestamp that is not a number, a body that
+is not JSON) is refused here with one log line instead of a 500 and a traceback.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import Mapping
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.starlette.handler import to_starlette_response
+from slack_bolt.request.internals import parse_body
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -12,15 +27,93 @@ from starlette.routing import Route
 
 from bot.app.hub import Hub
 from bot.db import ping
+from bot.slack import guard
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024  # Slack's payloads are a few kilobytes; a modal's state stays far below this
+SIGNATURE_WINDOW = 300  # seconds, as Slack documents
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+class Malformed(Exception):
+    """A request body that is not a Slack payload."""
+
+
+def signature_problem(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> str | None:
+    """Why the request is not signed by Slack with `secret`, or None when it is."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not secret:
+        return "no signing secret is configured"
+    if not TIMESTAMP.fullmatch(timestamp):
+        return "no timestamp, or one that is not a number"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return "a stale timestamp"
+    if not SIGNATURE.fullmatch(signature):
+        return "no signature, or a malformed one"
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(expected, signature) else "a wrong signature"
+
+
+def bolt_request(request: Request, body: bytes) -> BoltRequest:
+    """The request as Bolt reads it; `Malformed` when Bolt could not."""
+    try:
+        text = body.decode("utf-8")
+        parsed = parse_body(text, request.headers.get("content-type", "").split(";")[0] or None)  # as Bolt reads it
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, nested too deep
+        raise Malformed(f"the body cannot be parsed ({type(error).__name__})") from None
+    if not isinstance(parsed, dict):
+        raise Malformed("the body is not a JSON object")
+    try:
+        return BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+    except Exception as error:  # Bolt reads fields of the body as it builds its context
+        raise Malformed(f"Bolt cannot read the body ({type(error).__name__}: {error})") from None
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The body, or None when it is larger than any Slack payload."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def create_web_app(app: App, hub: Hub) -> Starlette:
+    screen = guard.Guard.for_app(app, hub.settings)
+
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        # Bolt's dispatch blocks until the listener acks; keep it off the event loop.
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        body = await read_body(request)
+        if body is None:
+            log.warning("refused a request to %s: the body is over %d bytes", EVENTS_PATH, MAX_BODY)
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        problem = signature_problem(request.headers, body, hub.settings.slack.signing_secret or "", time.time())
+        if problem:
+            log.info("refused a request to %s: %s", EVENTS_PATH, problem)
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            bolt = bolt_request(request, body)
+        except Malformed as error:
+            log.warning("refused a signed request to %s: %s", EVENTS_PATH, error)
+            return JSONResponse({"error": "malformed request"}, status_code=400)
+        refusal = guard.inspect(bolt.body)
+        if refusal:
+            return to_starlette_response(screen.refuse(refusal, bolt.body))
+        try:
+            # Bolt's dispatch blocks until the listener acks; keep it off the event loop.
+            bolt_response = await run_in_threadpool(app.dispatch, bolt)
+        except Exception as error:  # Bolt answers its own failures; this is a failure of Bolt itself
+            log.error("dispatching a %s failed: %s: %s", guard.kind_of(bolt.body), type(error).__name__, error)
+            return JSONResponse({"error": "internal error"}, status_code=500)
         return to_starlette_response(bolt_response)
 
     async def healthz(_request: Request) -> Response:

@@ -1,5 +1,6 @@
 """Every listener runs inside `safely`: a failure after the listener answered Slack is told to
-the person here, in the listener's own thread.
+the person here, in the listener's own thread (with the app's error handler, which the app
+factory puts in the context as `on_failure`).
 
 Bolt's own error handler cannot do it for that case: when a listener fails after `ack()`, Bolt
 may replace the answer it already gave with none at all (Slack then shows an error although
@@ -17,8 +18,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.errors import answer_failure
-
 Listener = Callable[..., None]
 
 
@@ -33,7 +32,7 @@ def safely(handler: Listener) -> Listener:
         except Exception as error:
             if getattr(ack, "response", None) is None:
                 raise  # not answered yet: Bolt's error handler answers in its place
-            answer_failure(error, body, None, client, context.get("on_error"))
+            context["on_failure"](error, body, None, client)
 
     # Bolt passes what a listener's signature names: ours, plus the four the wrapper needs.
     parameters = {
