@@ -73,19 +73,26 @@ def bolt_request(request: Request, body: bytes) -> BoltRequest:
         raise Malformed(f"Bolt cannot read the body ({type(error).__name__}: {error})") from None
 
 
+DRAIN_AT_MOST = 16 * MAX_BODY  # read past the limit this far, so the sender sees the 413, not a reset
+
+
 async def read_body(request: Request) -> bytes | None:
-    """The body, or None when it is larger than any Slack payload."""
+    """The body, or None when it is larger than any Slack payload. An oversized body is read
+    on (up to a bound) and dropped, so that the 413 reaches a sender still sending it."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return None
     chunks: list[bytes] = []
     size = 0
+    too_large = declared.isdigit() and int(declared) > MAX_BODY
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            return None
+        too_large = too_large or size > MAX_BODY
+        if too_large:
+            chunks.clear()
+            if size > DRAIN_AT_MOST:
+                break
+            continue
         chunks.append(chunk)
-    return b"".join(chunks)
+    return None if too_large else b"".join(chunks)
 
 
 def create_web_app(app: App, hub: Hub) -> Starlette:
