@@ -10,14 +10,18 @@ import logging
 
 from bot.app.hub import Hub
 from bot.app.people import functions_of, local_today
-from bot.app.port import InstallBroken
+from bot.app.port import InstallBroken, SlackUnavailable
 from bot.core import home
 
 log = logging.getLogger(__name__)
 
 
 def publish_home(hub: Hub, user_id: str) -> None:
-    functions = functions_of(hub, user_id)
+    try:
+        functions = functions_of(hub, user_id)
+    except SlackUnavailable as unavailable:
+        log.warning("the Home tab of %s was not published: %s", user_id, unavailable)
+        return
     today = local_today(hub, user_id)
     now = hub.clock.now()
     with hub.sessions() as session:

@@ -24,7 +24,8 @@ USERS_FRESH = timedelta(days=1)
 
 
 def functions_of(hub: Hub, user: str) -> list[str]:
-    """The functions a person acts for, counting members of each function's channel."""
+    """The functions a person acts for, counting members of each function's channel. Raises
+    SlackUnavailable when Slack cannot say who is in a channel: a guess would lose a function."""
     members = {key: hub.directory.members(function.channel) for key, function in hub.settings.functions.items()}
     return activity.functions_of(user, hub.settings, members)
 

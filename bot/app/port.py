@@ -50,6 +50,11 @@ class InstallBroken(RuntimeError):
     """The token no longer works: stop sending until an operator fixes it."""
 
 
+class SlackUnavailable(RuntimeError):
+    """Slack did not answer a question the hub cannot do without (whose channel is this
+    person in?): the work is to be tried again later rather than done on a guess."""
+
+
 @dataclass(frozen=True)
 class UserInfo:
     id: str

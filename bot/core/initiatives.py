@@ -11,7 +11,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
-from bot.core import routing, rules
+from bot.core import pairs, routing, rules
 from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Initiative, InitiativeFunction, Pair
@@ -148,7 +148,9 @@ def set_status(session: Session, initiative: Initiative, status: str, now: datet
     )
     if rowcount(changed) != 1:
         return False
-    # Closing stops the nudges and reopening restarts them: let the next sweep look now.
+    # Closing stops the nudges and reopening restarts them: let the next sweep look now. The
+    # pairs are locked the way every writer of pairs locks them, so none waits on another.
+    pairs.locked(session, initiative.id)
     session.execute(
         update(Pair).where(Pair.initiative_id == initiative.id).values(next_check_at=now).execution_options(synchronize_session=False)
     )

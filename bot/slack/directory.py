@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.app.port import UserInfo
+from bot.app.port import ErrorKind, SlackUnavailable, UserInfo
 from bot.config import CHANNEL_ID
 from bot.slack.gateway import Gateway
 
@@ -35,8 +35,9 @@ class Directory:
             if hit and now - hit[0] < self.ttl:
                 return hit[1]
         value = fetch()
-        with self._lock:
-            self._cache[key] = (now, value)
+        if value is not None:  # a failed look-up (Slack down) is asked again next time, not remembered
+            with self._lock:
+                self._cache[key] = (now, value)
         return value
 
     def forget_channel(self, name_or_id: str) -> None:
@@ -86,6 +87,8 @@ class Directory:
         cursor = None
         while True:
             result = self.gateway.call("conversations.members", channel=channel_id, limit=200, cursor=cursor)
+            if not result.ok and result.kind is ErrorKind.TRANSIENT:
+                raise SlackUnavailable(f"conversations.members of {channel_id}: {result.error}")
             if not result.ok:
                 break
             members.update(result.get("members", []))

@@ -21,10 +21,13 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.app.port import SlackUnavailable
+
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, DisconnectionError, PoolTimeout)
 TRY_AGAIN = "The hub cannot reach its database right now, so nothing was saved. Please try again in a minute."
+SLACK_SLOW = "Slack did not answer the hub just now, so nothing was saved. Please try again in a minute."
 FAILED = "Sorry, that did not work on the hub's side. Please try again; if it keeps failing, tell the hub staff."
 
 
@@ -50,14 +53,16 @@ def answer_failure(
     if on_error is not None:
         on_error(error)
     down = is_database_down(error)
-    if down:
+    if isinstance(error, SlackUnavailable):
+        log.warning("a %s request waits: %s", body.get("type") or "slash command", error)
+    elif down:
         log.warning("a %s request failed: the database did not answer (%s)", body.get("type") or "slash command", type(error).__name__)
     else:  # a bug of ours: one line with where it happened; the traceback only with --verbose
         frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
         where = f" at {frame.filename}:{frame.lineno}" if frame else ""
         log.error("a %s request failed: %s: %s%s", body.get("type") or "slash command", type(error).__name__, error, where)
         log.debug("the failure in full", exc_info=error)
-    text = TRY_AGAIN if down else FAILED
+    text = TRY_AGAIN if down else SLACK_SLOW if isinstance(error, SlackUnavailable) else FAILED
     view = body.get("view") if body.get("type") == "view_submission" else None
     if response is not None:  # not answered yet: answer with the words
         if isinstance(view, dict) and _first_input(view):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app.people import sync_users
-from bot.models import Initiative, Pair
+from bot.models import Commitment, Initiative, Pair
 from bot.sandbox import forms
 from bot.slack.ids import View
 
@@ -195,3 +195,35 @@ def test_a_sponsor_the_hub_did_not_know_is_checked_after_the_answer(hub, sponsor
     assert initiative.sponsor is None and initiative.hub_ts is not None
     [confirmation] = hub.emulator.dms("U0CMO")
     assert "sponsor you chose was not kept" in json.dumps(confirmation.blocks) and words in json.dumps(confirmation.blocks)
+
+
+def test_a_form_submitted_again_creates_one_initiative_and_one_card(hub):
+    # Slack showed the person an error because the first answer was slow; they submit again.
+    values = forms.proposal()
+    first = hub.send("view_submission", user_id="U0CMO", callback_id=View.PROPOSE.value, values=values, view_id="V0SAMEFORM")
+    again = hub.send("view_submission", user_id="U0CMO", callback_id=View.PROPOSE.value, values=values, view_id="V0SAMEFORM")
+    assert first.status == again.status == 200 and not again.body_text.strip()  # the form closes
+    assert count_initiatives(hub) == 1
+    assert len([m for m in hub.emulator.messages("C0HUB") if not m.thread_ts]) == 1
+    assert len(hub.emulator.dms("U0CMO")) == 1
+    other = submit(hub, values)  # another form, the same words: another initiative
+    assert other.status == 200 and count_initiatives(hub) == 2
+
+
+def test_a_commitment_form_submitted_again_records_one_commitment(hub):
+    initiative_id = submit_and_get(hub)
+    values = forms.commitment(giver="it", taker="marketing", what="The API", due=date.today() + timedelta(days=9))
+    meta = json.dumps({"initiative": initiative_id})
+    for _ in range(2):
+        response = hub.send(
+            "view_submission", user_id="U0CIO", callback_id=View.COMMIT.value, values=values, private_metadata=meta, view_id="V0COMMITONCE"
+        )
+        assert response.status == 200
+    with hub.runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Commitment)) == 1
+
+
+def submit_and_get(hub) -> int:
+    assert submit(hub, forms.proposal()).status == 200
+    with hub.runtime.sessions() as session:
+        return session.scalar(select(func.max(Initiative.id)))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
 from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack import mirror
@@ -338,3 +339,20 @@ def test_mirror_builder_limits_and_links():
     assert mirror.needs_permalink("U0IT1", "C0IT", "", files=1)
     _, empty = mirror.mirror_message("U0IT1", "C0IT", "", files=2, permalink="https://x")
     assert "(no text)" in empty[0]["text"]["text"] and "2 files" in empty[1]["elements"][0]["text"]
+
+
+def test_a_reply_while_slack_cannot_say_who_is_in_a_channel_waits_and_is_credited_later(hub, initiative):
+    channel, ts = routed_ts(initiative, "it")
+    hub.emulator.server_error("conversations.members", times=3)  # the client's two retries included
+    response, _ = reply(hub, channel, "U0IT1", "Counted, a little later", ts)
+    assert response.status == 200
+    assert activities(hub) == []  # not recorded on a guess of the author's functions
+    with hub.runtime.sessions() as session, session.begin():
+        kept = session.get(ProcessedEvent, response.event_id)
+        assert kept.status == "pending"
+        kept.received_at -= timedelta(minutes=2)  # a minute has passed: serve's upkeep looks again
+    assert discuss.catch_up(hub.runtime) == 1
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    assert len(bot_replies(hub, initiative)) == 1
+    assert discuss.catch_up(hub.runtime) == 0
+    hub.listener_errors.clear()  # the first attempt's failure was answered (logged), not lost
