@@ -49,7 +49,7 @@ def get(url: str) -> tuple[int, str]:
 class Replica:
     """One `serve` process, its log, and a signed sender aimed at it."""
 
-    def __init__(self, workdir: Path, name: str, database_url: str, emulator: Emulator, config: Path) -> None:
+    def __init__(self, workdir: Path, name: str, database_url: str, emulator: Emulator, config: Path, *, scheduler: bool = False) -> None:
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -67,7 +67,7 @@ class Replica:
             DATABASE_URL=database_url,
         )
         command = [sys.executable, "-m", "bot", "--config", str(config), "serve", "--http", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--no-scheduler"]
+        command += ["--port", str(self.port)] + ([] if scheduler else ["--no-scheduler"])
         with self.log.open("w") as log:
             self.process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.sender = SignedSender(self.base + EVENTS_PATH, SIGNING_SECRET, workspace=emulator.workspace)
