@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.app import outbox
+from bot.app import outbox, owed
 from bot.app.home import refresh_homes
 from bot.app.hub import Hub
 from bot.app.people import functions_of, known_today
@@ -65,7 +65,7 @@ def record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None
             initiative = initiatives.get(session, initiative_id)
             assert initiative is not None
             commitment = commitments.create(session, draft, initiative, actor_functions, hub.clock.now())
-            keys = outbox.owe_commitment(session, commitment, hub.clock.now())
+            keys = owed.owe_commitment(session, commitment, hub.clock.now())
             commitment_id, owner = commitment.id, commitment.owner
     except events.AlreadyProcessed:
         return None
@@ -134,7 +134,7 @@ def apply(
         )
         if change is None:
             return False
-        keys = outbox.owe_change(session, change, commitment.initiative_id, hub.clock.now())
+        keys = owed.owe_change(session, change, commitment.initiative_id, hub.clock.now())
         owner = commitment.owner
     outbox.drain(hub, keys=keys)
     refresh_homes(hub, owner, user)

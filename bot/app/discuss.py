@@ -26,7 +26,7 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.app import outbox
+from bot.app import outbox, owed
 from bot.app.hub import Hub
 from bot.app.people import functions_of
 from bot.core import activity, events, initiatives
@@ -100,7 +100,7 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
             if in_hub_thread or not hub.settings.hub.mirror_replies:
                 return []
             reply = {"user": event.user, "channel": event.channel, "ts": event.ts, "text": clean(event.text), "files": event.files}
-            return outbox.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
+            return owed.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
     except events.AlreadyProcessed:
         log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)
         return []

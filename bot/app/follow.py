@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.app import outbox
+from bot.app import outbox, owed
 from bot.app.hub import Hub
 from bot.config import FunctionConfig
 from bot.core import digest, initiatives, permissions
@@ -99,6 +99,6 @@ def set_status(hub: Hub, user: str, initiative_id: int, status: str) -> StatusOu
             return StatusOutcome.REFUSED
         if not initiatives.set_status(session, initiative, status, hub.clock.now()):
             return StatusOutcome.UNCHANGED
-        keys = outbox.owe_status(session, initiative_id, user, status, hub.clock.now())
+        keys = owed.owe_status(session, initiative_id, user, status, hub.clock.now())
     outbox.drain(hub, keys=keys)
     return StatusOutcome.CHANGED

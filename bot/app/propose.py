@@ -5,7 +5,7 @@ one routed post per function, the proposer's confirmation), and send that throug
 
 from __future__ import annotations
 
-from bot.app import outbox
+from bot.app import outbox, owed
 from bot.app.hub import Hub
 from bot.app.people import known, known_today
 from bot.core import events, initiatives
@@ -38,7 +38,7 @@ def store(hub: Hub, proposal: Proposal, *, submission: str | None = None) -> int
             if submission:
                 events.claim(session, f"view:{submission}", hub.clock.now())
             initiative = initiatives.create(session, proposal, hub.settings, hub.clock.now())
-            outbox.owe_delivery(session, initiative, hub.clock.now())
+            owed.owe_delivery(session, initiative, hub.clock.now())
             return initiative.id
     except events.AlreadyProcessed:
         return None
@@ -73,7 +73,7 @@ def _check_sponsor(hub: Hub, initiative_id: int) -> None:
         initiative = initiatives.get(session, initiative_id)
         if initiative is not None and initiative.sponsor == sponsor:
             initiative.sponsor = None
-            box.annotate(session, outbox.confirmation_key(initiative_id), sponsor_problem=problem)
+            box.annotate(session, owed.confirmation_key(initiative_id), sponsor_problem=problem)
 
 
 def deliver(hub: Hub, initiative_id: int) -> outbox.DrainReport:
@@ -82,5 +82,5 @@ def deliver(hub: Hub, initiative_id: int) -> outbox.DrainReport:
     with transaction(hub.sessions) as session:
         initiative = initiatives.get(session, initiative_id)
         assert initiative is not None, initiative_id
-        keys = outbox.owe_delivery(session, initiative, hub.clock.now())
+        keys = owed.owe_delivery(session, initiative, hub.clock.now())
     return outbox.drain(hub, keys=keys)

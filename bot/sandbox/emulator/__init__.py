@@ -19,8 +19,9 @@ Where things live:
   records.py     Call, Ephemeral, ViewRecord, ResponsePost and ApiError
 """
 
+from bot.sandbox.emulator.holds import Hold
 from bot.sandbox.emulator.records import ApiError, Args, Call, Ephemeral, Outcome, ResponsePost, ViewRecord
-from bot.sandbox.emulator.server import Emulator, Hold
+from bot.sandbox.emulator.server import Emulator
 from bot.sandbox.emulator.validation import MESSAGE_BLOCK_LIMIT, VIEW_BLOCK_LIMIT, block_problems
 
 __all__ = [

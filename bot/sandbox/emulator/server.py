@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandbox.emulator.base import Methods
+from bot.sandbox.emulator.holds import Hold, HoldingCalls, peek_args
 from bot.sandbox.emulator.methods.auth import AuthMethods
 from bot.sandbox.emulator.methods.chat import ChatMethods
 from bot.sandbox.emulator.methods.conversations import ConversationMethods
@@ -51,15 +52,6 @@ REQUIRED_ARGS = {
 }
 
 
-class Hold:
-    """A call held after it was carried out (see `Emulator.hold`)."""
-
-    def __init__(self, method: str, when: Callable[[Args], bool] | None, before: bool = False) -> None:
-        self.method, self.when, self.before = method, when, before
-        self.reached = threading.Event()  # set when the call was carried out and is held
-        self.release = threading.Event()
-
-
 @dataclass
 class _Fault:
     method: str
@@ -74,7 +66,7 @@ class _ResponseUrl:
     uses: int = 0
 
 
-class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewMethods):
+class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewMethods):
     """Slack Web API emulator bound to 127.0.0.1 on a free port.
 
     Use as a context manager or call start()/stop(). All public accessors
@@ -271,7 +263,7 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
 
     def _api_call(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Outcome:
         handler = self._methods.get(method)
-        early = self._take_hold(method, _peek_args(query, headers, body), before=True)
+        early = self._take_hold(method, peek_args(query, headers, body), before=True)
         if early is not None:  # the caller waits and, if it gives up (or dies), nothing was done
             early.reached.set()
             early.release.wait(timeout=120)
@@ -297,24 +289,6 @@ class Emulator(AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewM
             hold.reached.set()
             hold.release.wait(timeout=120)
         return outcome
-
-    def hold(self, method: str, *, when: Callable[[Args], bool] | None = None, before: bool = False) -> Hold:
-        """The next matching call is carried out, then its answer waits until `release()`:
-        what a caller sees when it dies, or times out, after Slack accepted the call. With
-        `before`, the call waits first and is then refused (503): Slack never had it."""
-        hold = Hold(method, when, before)
-        with self._lock:
-            self._holds.append(hold)
-            self._every_hold.append(hold)
-        return hold
-
-    def _take_hold(self, method: str, args: Args, *, before: bool) -> Hold | None:
-        with self._lock:
-            for hold in self._holds:
-                if hold.method == method and hold.before == before and (hold.when is None or hold.when(args)):
-                    self._holds.remove(hold)
-                    return hold
-        return None
 
     def _before_call(self, method: str, headers: Mapping[str, str], args: Args) -> None:
         """Injected faults first (they model Slack's side), then auth, then rate limits."""
@@ -417,11 +391,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # calls are recorded on the emulator; stderr noise would drown test output
-
-
-def _peek_args(query: str, headers: Mapping[str, str], body: bytes) -> Args:
-    """The arguments of a call, for matching a hold before the call is carried out."""
-    try:
-        return parse_args(query, headers.get("Content-Type", ""), body)
-    except Exception:
-        return {}
