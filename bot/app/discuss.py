@@ -99,7 +99,14 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
             in_hub_thread = (event.channel, event.thread_ts) == (initiative.hub_channel, initiative.hub_ts)
             if in_hub_thread or not hub.settings.hub.mirror_replies:
                 return []
-            reply = {"user": event.user, "channel": event.channel, "ts": event.ts, "text": clean(event.text), "files": event.files}
+            reply = {
+                "user": event.user,
+                "channel": event.channel,
+                "ts": event.ts,
+                "thread_ts": event.thread_ts,
+                "text": clean(event.text),
+                "files": event.files,
+            }
             return owed.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
     except events.AlreadyProcessed:
         log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)

@@ -281,7 +281,8 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
     author = info.name if info else str(reply.get("user"))
     channel, text, files = str(reply.get("channel")), str(reply.get("text") or ""), int(reply.get("files") or 0)
     wants_link = hub.render.mirror_needs_permalink(author, channel, text, files)
-    link = hub.gateway.permalink(channel, str(reply.get("ts"))) if wants_link else None
+    thread = str(reply.get("thread_ts") or "") or None
+    link = hub.gateway.permalink(channel, str(reply.get("ts")), thread_ts=thread) if wants_link else None
     fallback, blocks = hub.render.mirror(author, channel, text, permalink=link, files=files)
     return Message(initiative.hub_channel, fallback, blocks, thread_ts=initiative.hub_ts)
 

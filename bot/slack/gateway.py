@@ -94,6 +94,7 @@ class Gateway:
         self.install_error: str | None = None
         self._checked_at = 0.0  # when the token was last found failing, or asked about
         self._scopes_logged: set[tuple[str, str, str]] = set()
+        self._url: str | None = None  # the workspace's address, for permalinks; "" when unknown
 
     def check_install(self) -> str | None:
         """The install error, if the token still fails; asks auth.test again when the last
@@ -213,9 +214,24 @@ class Gateway:
     def update_message(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> Result:
         return self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def permalink(self, channel: str, ts: str) -> str | None:
+    def permalink(self, channel: str, ts: str, *, thread_ts: str | None = None) -> str | None:
+        """A message's link, written from the workspace's address as Slack writes it
+        (`…/archives/C…/p<ts without its dot>`, and the thread of a reply): one `auth.test` per
+        process instead of a `chat.getPermalink` per message. Asked of Slack when the address
+        is not known."""
+        base = self._workspace_url()
+        if base and channel[:1] in ("C", "G", "D") and ts.replace(".", "").isdigit():
+            link = f"{base}archives/{channel}/p{ts.replace('.', '')}"
+            return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts and thread_ts != ts else link
         result = self.call("chat.getPermalink", channel=channel, message_ts=ts)
         return result.get("permalink") if result.ok else None
+
+    def _workspace_url(self) -> str | None:
+        if self._url is None:
+            found = self.call("auth.test")
+            url = str(found.get("url") or "") if found.ok else ""
+            self._url = url if url.startswith("https://") and url.endswith("/") else ""
+        return self._url or None
 
     def join(self, channel: str) -> Result:
         return self.call("conversations.join", channel=channel)

@@ -139,3 +139,13 @@ def test_a_card_slack_took_before_its_sender_died_is_adopted_not_posted_again(ti
     assert initiative.hub_ts == hub_cards(timed)[0].ts
     assert {f.route_status for f in initiative.functions} == {"posted"}
     assert emulator.calls_to("conversations.history")  # it looked before posting
+
+
+@pytest.mark.parametrize("functions", [["marketing", "it"], ["marketing", "it", "hr"]])
+def test_a_proposal_costs_one_slack_call_per_post(hub, functions):
+    propose(hub, functions=["marketing", "hr"])  # the first learns the workspace's address (auth.test)
+    hub.emulator.reset_records()
+    propose(hub, functions=functions)
+    methods = [call.method for call in hub.emulator.calls]
+    # The card, one routed post per function, the confirmation: N + 2, links written, not asked.
+    assert methods == ["chat.postMessage"] * (len(functions) + 2)
