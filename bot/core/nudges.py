@@ -111,23 +111,77 @@ def plan_batch(
         .options(selectinload(Initiative.commitments), selectinload(Initiative.functions))
     )
     by_id = {initiative.id: initiative for initiative in loaded}
+    known = _Known.of(session, due, now)
+    try:  # the whole batch at once; one failing pair makes it go again pair by pair
+        with session.begin_nested():
+            deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
+    except fatal:
+        raise
+    except Exception:
+        session.expire_all()
+        deliveries = _pair_by_pair(session, settings, now, people, due, by_id, fatal)
+    return Batch(deliveries, len(due), last if len(due) == limit else None)
+
+
+@dataclass
+class _Known:
+    """What the batch's pairs need from the nudges table, read in two queries for all of them."""
+
+    firsts: dict[str, Nudge]  # the level-1 nudge of each pair's current round, by key
+    recent: dict[int, list[datetime]]  # level-1 nudges claimed within CAP_WINDOW, by pair
+
+    @classmethod
+    def of(cls, session: Session, pairs: Sequence[Pair], now: datetime) -> _Known:
+        keys = [pair_key(pair.id, pair.nudge_round, 1) for pair in pairs if pair.nudge_level >= 1]
+        firsts = {nudge.key: nudge for nudge in session.scalars(select(Nudge).where(Nudge.key.in_(keys)))} if keys else {}
+        recent: dict[int, list[datetime]] = {}
+        rows = session.execute(
+            select(Nudge.pair_id, Nudge.claimed_at).where(
+                Nudge.pair_id.in_([pair.id for pair in pairs]),
+                Nudge.level == 1,
+                Nudge.status != CANCELLED,
+                Nudge.claimed_at > now - CAP_WINDOW,
+            )
+        )
+        for pair_id, claimed_at in rows:
+            if pair_id is not None:
+                recent.setdefault(pair_id, []).append(claimed_at)
+        return cls(firsts, recent)
+
+
+def _decide_one(
+    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, known: _Known | None
+) -> list[Delivery]:
+    decided = _decide(session, settings, now, people, pair, initiative, known)
+    # Never leave a pair due: the next batch would read it again.
+    if pair.next_check_at is not None and pair.next_check_at <= now:
+        pair.next_check_at = now + timedelta(minutes=1)
+    return decided
+
+
+def _pair_by_pair(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    people: People,
+    due: Sequence[Pair],
+    by_id: dict[int, Initiative],
+    fatal: tuple[type[Exception], ...],
+) -> list[Delivery]:
+    """The batch again, each pair under its own savepoint: the one that fails is logged, rolled
+    back alone and looked at again after RETRY_FAILED; the others are decided as usual."""
     deliveries: list[Delivery] = []
     for pair in due:
         pair_id, initiative_id = pair.id, pair.initiative_id
         try:
             with session.begin_nested():
-                decided = _decide(session, settings, now, people, pair, by_id[initiative_id])
+                deliveries += _decide_one(session, settings, now, people, pair, by_id[initiative_id], None)
         except fatal:
             raise
         except Exception:
             log.exception("pair %s of initiative %s could not be swept; skipped until %s", pair_id, initiative_id, now + RETRY_FAILED)
             pair.next_check_at = now + RETRY_FAILED
-            continue
-        deliveries += decided
-        # Never leave a pair due: the next batch would read it again.
-        if pair.next_check_at is not None and pair.next_check_at <= now:
-            pair.next_check_at = now + timedelta(minutes=1)
-    return Batch(deliveries, len(due), last if len(due) == limit else None)
+    return deliveries
 
 
 def _begin_for_savepoints(session: Session) -> None:
@@ -143,7 +197,9 @@ def _begin_for_savepoints(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _decide(session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative) -> list[Delivery]:
+def _decide(
+    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, known: _Known | None = None
+) -> list[Delivery]:
     if not rules.is_open(initiative) or not all(key in settings.functions for key in pair.functions):
         # A closed initiative, or a function no longer configured: looked at again weekly, in
         # case the initiative reopens or the function comes back.
@@ -163,12 +219,13 @@ def _decide(session: Session, settings: Settings, now: datetime, people: People,
         pair.snoozed_until = None
     first = None
     if pair.nudge_level >= 1:
-        first = session.scalar(select(Nudge).where(Nudge.key == pair_key(pair.id, pair.nudge_round, 1)))
+        key = pair_key(pair.id, pair.nudge_round, 1)
+        first = known.firsts.get(key) if known is not None else session.scalar(select(Nudge).where(Nudge.key == key))
         met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
         if first is None or first.status == CANCELLED or met_since:
             end_round(session, pair)  # they met after the nudge, yet something is still wrong: a new round
     if pair.nudge_level == 0:
-        return _nudge_pair(session, settings, now, people, pair, initiative, assessed)
+        return _nudge_pair(session, settings, now, people, pair, initiative, assessed, known)
     assert first is not None
     week = WorkWeek.of(settings.nudges)
     if pair.nudge_level == 1:
@@ -212,16 +269,23 @@ def end_round(session: Session, pair: Pair) -> None:
 
 
 def _nudge_pair(
-    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    people: People,
+    pair: Pair,
+    initiative: Initiative,
+    assessed: Health,
+    known: _Known | None = None,
 ) -> list[Delivery]:
     pair.state = health.STALLED
-    recent = sorted(
-        session.scalars(
-            select(Nudge.claimed_at).where(
-                Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW
-            )
+    if known is not None:
+        recent = sorted(known.recent.get(pair.id, []))
+    else:
+        query = select(Nudge.claimed_at).where(
+            Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW
         )
-    )
+        recent = sorted(session.scalars(query))
     cap = settings.nudges.max_per_pair_per_week
     if len(recent) >= cap:
         pair.next_check_at = recent[len(recent) - cap] + CAP_WINDOW  # when one of them ages out
