@@ -18,6 +18,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -129,6 +130,19 @@ def database_url(request) -> str:
 def migrated_url(request) -> str:
     """A database of each kind at the head revision, copied from the session's template."""
     return request.getfixturevalue(f"migrated_{request.param}_url")
+
+
+@pytest.fixture
+def retry_waits(monkeypatch) -> list[float]:
+    """The pauses slack_sdk's retry handlers take before retrying a 429 or a 5xx, recorded
+    instead of slept: the client retries just as often, and a test may check it paused as told."""
+    from slack_sdk.http_retry import builtin_handlers, handler
+
+    waits: list[float] = []
+    recorder = SimpleNamespace(sleep=waits.append)  # `time` is used for nothing else there
+    monkeypatch.setattr(handler, "time", recorder)
+    monkeypatch.setattr(builtin_handlers, "time", recorder)
+    return waits
 
 
 @pytest.fixture

@@ -269,12 +269,13 @@ def test_a_claim_left_overnight_waits_for_working_hours(world):
 
 
 @sqlite_only
-def test_a_rate_limit_is_waited_out_and_the_nudge_sent_once(world):
+def test_a_rate_limit_is_waited_out_and_the_nudge_sent_once(world, retry_waits):
     initiative = world.propose(paris(2, 10))
     world.emulator.rate_limit("chat.postMessage", retry_after=1)
     assert len(sent(world.sweep(paris(9, 10)))) == 1
     assert len(world.pair_nudges(initiative)) == 1
     assert [c.status for c in world.emulator.calls_to("chat.postMessage")][-2:] == [429, 200]
+    assert len(retry_waits) == 1 and retry_waits[0] >= 1  # Retry-After was honoured
 
 
 def test_a_target_error_is_recorded_and_the_others_go_on(world):

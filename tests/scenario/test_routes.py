@@ -98,13 +98,14 @@ def test_failed_routes_are_reported_and_the_rest_go_out(wide_hub):
     assert "failed" in text and "posted" in text and "is archived" in text
 
 
-def test_a_429_is_waited_out_and_the_post_goes_out_once(hub):
+def test_a_429_is_waited_out_and_the_post_goes_out_once(hub, retry_waits):
     emulator = hub.emulator
     emulator.rate_limit("chat.postMessage", times=1, retry_after=1, when=lambda args: args.get("channel") in ("C0IT", "#it"))
     submit(hub, functions=["marketing", "it"])
     assert len(emulator.messages("C0IT")) == 1
     statuses = [c.status for c in emulator.calls_to("chat.postMessage") if c.args.get("channel") in ("C0IT", "#it")]
     assert statuses == [429, 200]
+    assert len(retry_waits) == 1 and retry_waits[0] >= 1  # Retry-After was honoured
     with hub.runtime.sessions() as session:
         initiative = session.scalars(select(Initiative)).one()
         assert {f.function_key: f.route_status for f in initiative.functions} == {"marketing": "posted", "it": "posted"}
