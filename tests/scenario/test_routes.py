@@ -11,6 +11,7 @@ from bot.models import Initiative
 from bot.sandbox import forms
 from bot.sandbox.harness import DEMO_CONFIG, LocalHub, demo_settings
 from bot.slack.ids import View
+from tests.scenario.steps import sqlite_only
 
 EXTRA_FUNCTIONS = """
 [functions.finance]
@@ -124,6 +125,7 @@ def test_an_unreachable_hub_channel_still_keeps_the_initiative(hub):
 HOSTILE = "<!channel> @here <!everyone> <@U0CEO> <https://evil.example|your bank> & co"
 
 
+@sqlite_only
 def test_hostile_text_cannot_notify_or_mislead(hub):
     submit(hub, title=HOSTILE[:150], problem=HOSTILE * 10, obstacles=HOSTILE, functions=["marketing", "it"], sponsor="U0CHRO")
     posted = [c for c in hub.emulator.calls_to("chat.postMessage") if c.status == 200]
@@ -139,6 +141,7 @@ def test_hostile_text_cannot_notify_or_mislead(hub):
     assert all(b["text"].get("verbatim") is True for b in sections)
 
 
+@sqlite_only
 def test_long_text_is_shortened_within_block_kit_limits(hub):
     submit(hub, problem="&" * 2999, obstacles="<" * 999, functions=["marketing", "it"])
     assert hub.emulator.errors() == []
