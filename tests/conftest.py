@@ -17,6 +17,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -88,6 +89,50 @@ def postgres_template(postgres_admin: Engine) -> Iterator[str]:
         yield str(name)
 
 
+class TemplateCopies:
+    """Copies of the template for tests. One worker thread makes the next copy and drops used
+    ones while a test runs, so that server work does not sit between tests."""
+
+    def __init__(self, admin: Engine, template: str) -> None:
+        self._admin, self._template = admin, template
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-copies")
+        self._drops: list[Future[None]] = []
+        self._next = self._worker.submit(self._create)
+
+    def _execute(self, statement: str) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(statement))
+
+    def _create(self) -> str:
+        name = f"cdo_hub_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        return name
+
+    def take(self) -> str:
+        name = self._next.result()
+        self._next = self._worker.submit(self._create)
+        return self._admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def give_back(self, url: str) -> None:
+        statement = f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
+        self._drops.append(self._worker.submit(self._execute, statement))
+
+    def close(self) -> None:
+        try:
+            self._execute(f'DROP DATABASE IF EXISTS "{self._next.result()}"')
+        finally:
+            self._worker.shutdown(wait=True)
+        for drop in self._drops:
+            drop.result()  # a failed drop fails the session's end rather than going unseen
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_admin: Engine, postgres_template: str) -> Iterator[TemplateCopies]:
+    copies = TemplateCopies(postgres_admin, postgres_template)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture
 def postgres_url(postgres_admin: Engine) -> Iterator[str]:
     """A brand-new, empty database on the server, dropped afterwards."""
@@ -96,10 +141,11 @@ def postgres_url(postgres_admin: Engine) -> Iterator[str]:
 
 
 @pytest.fixture
-def migrated_postgres_url(postgres_admin: Engine, postgres_template: str) -> Iterator[str]:
-    """A fresh copy of the migrated template: a file copy on the server, no migration."""
-    with _postgres_database(postgres_admin, "cdo_hub_test", template=postgres_template) as url:
-        yield url
+def migrated_postgres_url(postgres_copies: TemplateCopies) -> Iterator[str]:
+    """A fresh copy of the migrated template (CREATE DATABASE … TEMPLATE): no migration."""
+    url = postgres_copies.take()
+    yield url
+    postgres_copies.give_back(url)
 
 
 @pytest.fixture
