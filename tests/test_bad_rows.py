@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from bot.app import follow
 from bot.app.home import publish_home
 from bot.core import nudge_claims, nudges
-from bot.db import transaction, upgrade
+from bot.db import transaction
 from bot.models import Commitment, Nudge, Pair
 from tests.nudge_world import PARIS, World, paris, sent
 
@@ -36,7 +36,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def world(request, emulator):
-    url = request.getfixturevalue(f"{request.param}_url")
+    url = request.getfixturevalue(f"migrated_{request.param}_url")
     if request.param == "postgres":
         # psycopg reads times in the session's zone. In UTC, a moment at the end of time loads
         # whatever the server's default is, and only the hub's own calendar fails on it.
@@ -44,7 +44,6 @@ def world(request, emulator):
         with engine.begin() as connection:
             connection.execute(text(f"ALTER DATABASE \"{make_url(url).database}\" SET timezone TO 'UTC'"))
         engine.dispose()
-    upgrade(url)
     running = World(url, emulator)
     yield running
     running.close()

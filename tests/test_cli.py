@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from threading import Thread
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.db import make_engine, schema_status, upgrade
+from bot.db import make_engine, schema_status
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 COMMANDS = ("serve", "db", "nudge", "digest", "report", "check-config", "demo")
@@ -159,9 +160,9 @@ def test_db_upgrade_uses_the_url_of_the_file(workdir):
 
 
 @pytest.mark.parametrize("args", [("nudge", "--dry-run"), ("digest", "--dry-run"), ("report", "initiatives"), ("demo",)])
-def test_batch_commands_work_or_say_they_are_not_available(workdir, args):
+def test_batch_commands_work_or_say_they_are_not_available(workdir, sqlite_template, args):
+    shutil.copyfile(sqlite_template, workdir / "cdo-hub.db")
     database = f"sqlite:///{workdir / 'cdo-hub.db'}"
-    upgrade(database)
     result = run_cli(workdir, *args, timeout=300, DATABASE_URL=database)
     output = result.stdout + result.stderr
     assert "Traceback" not in output
@@ -440,12 +441,11 @@ def test_serve_refuses_an_empty_postgres_database(workdir, postgres_url):
 
 
 @pytest.mark.postgres
-def test_healthz_is_503_when_the_database_is_gone(workdir, start_server, postgres_server, postgres_url):
-    upgrade(postgres_url)
-    server = start_server(postgres_url)
+def test_healthz_is_503_when_the_database_is_gone(workdir, start_server, postgres_server, migrated_postgres_url):
+    server = start_server(migrated_postgres_url)
     assert server.wait_for_health(200, timeout=30)["database"] == "ok"
 
-    name = postgres_url.rsplit("/", 1)[1]
+    name = migrated_postgres_url.rsplit("/", 1)[1]
     admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

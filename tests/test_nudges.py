@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.app.people import ZoneBook
 from bot.core import nudge_answers, nudge_claims, nudges
-from bot.db import transaction, upgrade
+from bot.db import transaction
 from bot.models import Nudge, Pair, SlackUser
 from tests.nudge_world import World, paris, sent, sqlite_only
 
@@ -87,9 +87,8 @@ def test_escalation_reaches_the_sponsor_once_after_an_ignored_nudge(world):
     assert world.pair(initiative).state == "escalated"
 
 
-def test_without_a_sponsor_the_executives_are_told(sqlite_url, emulator):
-    upgrade(sqlite_url)
-    world = World(sqlite_url, emulator, hub={"executives": ("U0CEO", "U0CHRO")})
+def test_without_a_sponsor_the_executives_are_told(migrated_sqlite_url, emulator):
+    world = World(migrated_sqlite_url, emulator, hub={"executives": ("U0CEO", "U0CHRO")})
     try:
         world.propose(paris(2, 10), sponsor=None)
         world.sweep(paris(9, 10))
@@ -99,9 +98,8 @@ def test_without_a_sponsor_the_executives_are_told(sqlite_url, emulator):
         world.close()
 
 
-def test_a_sponsor_who_left_is_replaced_by_the_executives(sqlite_url, emulator):
-    upgrade(sqlite_url)
-    world = World(sqlite_url, emulator, hub={"executives": ("U0CEO", "U0CHRO")})
+def test_a_sponsor_who_left_is_replaced_by_the_executives(migrated_sqlite_url, emulator):
+    world = World(migrated_sqlite_url, emulator, hub={"executives": ("U0CEO", "U0CHRO")})
     try:
         world.propose(paris(2, 10), sponsor="U0CEO")
         world.emulator.workspace.users["U0CEO"].deleted = True  # left the company since
@@ -197,9 +195,8 @@ def test_snooze_skips_a_week_then_a_new_round_begins(world):
 
 
 @pytest.mark.parametrize("cap, expected", [(1, paris(16, 10)), (2, paris(10, 11))])
-def test_at_most_so_many_pair_nudges_a_week(sqlite_url, emulator, cap, expected):
-    upgrade(sqlite_url)
-    world = World(sqlite_url, emulator, nudges={"max_per_pair_per_week": cap})
+def test_at_most_so_many_pair_nudges_a_week(migrated_sqlite_url, emulator, cap, expected):
+    world = World(migrated_sqlite_url, emulator, nudges={"max_per_pair_per_week": cap})
     try:
         initiative = world.propose(paris(2, 10))
         world.sweep(paris(9, 10))
@@ -272,12 +269,13 @@ def test_a_claim_left_overnight_waits_for_working_hours(world):
 
 
 @sqlite_only
-def test_a_rate_limit_is_waited_out_and_the_nudge_sent_once(world):
+def test_a_rate_limit_is_waited_out_and_the_nudge_sent_once(world, retry_waits):
     initiative = world.propose(paris(2, 10))
     world.emulator.rate_limit("chat.postMessage", retry_after=1)
     assert len(sent(world.sweep(paris(9, 10)))) == 1
     assert len(world.pair_nudges(initiative)) == 1
     assert [c.status for c in world.emulator.calls_to("chat.postMessage")][-2:] == [429, 200]
+    assert len(retry_waits) == 1 and retry_waits[0] >= 1  # Retry-After was honoured
 
 
 def test_a_target_error_is_recorded_and_the_others_go_on(world):

@@ -3,6 +3,7 @@ digest is due by the hub's own claims, sends it; restarts and replicas send it o
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +21,6 @@ from bot import scheduler as clockwork
 from bot.app.digest import run_digest
 from bot.app.sweep import SweepReport, run_sweep
 from bot.core.schedule import digest_due
-from bot.db import upgrade
 from bot.runtime import Runtime
 from tests.nudge_world import World, paris, runtime_for
 
@@ -265,15 +265,15 @@ def test_two_replicas_with_different_settings_send_the_digest_once(world, ticks)
 # --- inside `serve` ----------------------------------------------------------------------------
 
 
-def test_serve_starts_the_scheduler_unless_told_not_to(tmp_path):
+def test_serve_starts_the_scheduler_unless_told_not_to(tmp_path, sqlite_template):
     from tests.test_cli import EXAMPLE, SECRET, clean_env, free_port, http
 
     config = tmp_path / "config.toml"
     config.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     logs, tables = {}, {}
     for flags in ((), ("--no-scheduler",)):
+        shutil.copyfile(sqlite_template, tmp_path / f"hub{len(flags)}.db")
         url = f"sqlite:///{tmp_path / f'hub{len(flags)}.db'}"
-        upgrade(url)
         port = free_port()
         command = [
             sys.executable,

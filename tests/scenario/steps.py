@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.core import initiatives
 from bot.models import Commitment, Initiative
 from bot.sandbox import forms
 from bot.slack.ids import View
+
+# Rules of content, forms and rendering need one database; `migrated_url` (conftest), and so the
+# `hub` fixture, gives both. Claims, double clicks, the outbox and SQL of note stay on both.
+sqlite_only = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 
 
 def propose(hub, *, user_id: str = "U0CMO", **changes: Any) -> Initiative:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.models import Activity, Commitment, Pair
 from bot.sandbox import forms
 from bot.slack.ids import Action, View
-from tests.scenario.steps import click, commitment, propose, submit_commitment
+from tests.scenario.steps import click, commitment, propose, sqlite_only, submit_commitment
 
 SOON = date.today() + timedelta(days=14)
 API = "a golden customer record API"
@@ -80,6 +80,7 @@ def test_story_the_cio_commits_it_an_hr_member_cannot_close_it_the_cio_can_once(
     assert emulator.errors() == []
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "giver, taker, what, due, block",
     [
@@ -101,6 +102,7 @@ def test_commitment_validation_in_the_modal(hub, giver, taker, what, due, block)
         assert session.scalars(select(Commitment)).all() == []
 
 
+@sqlite_only
 @pytest.mark.parametrize("due", [date.today() + timedelta(days=11 * 366), date.max], ids=["eleven-years", "end-of-time"])
 def test_a_due_date_more_than_ten_years_away_is_refused_in_the_form(hub, due):
     initiative = propose(hub, functions=["marketing", "it"])
@@ -164,6 +166,7 @@ def test_slip_records_history_once_and_refuses_outsiders(hub):
     assert commitment(hub, stored.id).due == later
 
 
+@sqlite_only
 def test_blocked_needs_a_reason_and_the_sponsor_may_set_it(hub):
     initiative = propose(hub, functions=["marketing", "it"], sponsor="U0CEO")
     submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what=API, due=SOON)
@@ -182,6 +185,7 @@ def test_blocked_needs_a_reason_and_the_sponsor_may_set_it(hub):
     assert blocked.history[-1].reason == "Waiting on the ERP vendor"
 
 
+@sqlite_only
 def test_commit_command_opens_the_form_or_explains(hub):
     initiative = propose(hub, functions=["marketing", "it"])
     hub.command(f"commit {initiative.id}", user_id="U0MKT1")
@@ -195,6 +199,7 @@ def test_commit_command_opens_the_form_or_explains(hub):
     assert "Which initiative" in answer.json["text"]
 
 
+@sqlite_only
 def test_hub_staff_changes_count_for_no_function(hub):
     initiative = propose(hub, functions=["marketing", "it"])
     submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what=API, due=SOON)

@@ -8,7 +8,7 @@ import sys
 from datetime import date, timedelta
 
 from bot.sandbox.harness import DEMO_CONFIG
-from tests.scenario.steps import propose, submit_commitment
+from tests.scenario.steps import propose, sqlite_only, submit_commitment
 
 
 def answer_text(response) -> str:
@@ -30,6 +30,7 @@ def test_list_filters_by_person_and_function(hub):
     assert "neither" in unknown and "<!here>" not in unknown
 
 
+@sqlite_only
 def test_status_shows_routes_pairs_and_commitments(hub):
     initiative = propose(hub, functions=["marketing", "it"])
     submit_commitment(

@@ -6,11 +6,14 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.scenario.steps import sqlite_only
+
 
 def _command_body(text: str) -> bytes:
     return urlencode({"command": "/cdo", "text": text, "user_id": "U0CMO", "team_id": "T0CDOHUB", "channel_id": "C0HUB"}).encode()
 
 
+@sqlite_only
 def test_help_lists_what_the_bot_can_do(hub):
     response = hub.command("help", user_id="U0CMO")
     assert response.status == 200
@@ -21,6 +24,7 @@ def test_help_lists_what_the_bot_can_do(hub):
     assert "Marketing, IT, HR" in rendered or "Marketing" in rendered
 
 
+@sqlite_only
 @pytest.mark.parametrize("text", ["", "frobnicate now"])
 def test_no_or_unknown_subcommand_answers_with_help(hub, text):
     body = hub.command(text, user_id="U0IT1").json
@@ -30,6 +34,7 @@ def test_no_or_unknown_subcommand_answers_with_help(hub, text):
         assert "`frobnicate` is not something I know" in rendered
 
 
+@sqlite_only
 def test_unknown_subcommand_is_escaped(hub):
     body = hub.command("<!channel>", user_id="U0IT1").json
     rendered = json.dumps(body["blocks"])
@@ -37,6 +42,7 @@ def test_unknown_subcommand_is_escaped(hub):
     assert "&lt;!channel&gt;" in rendered
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "signature, age",
     [(None, 0), ("v0=" + "0" * 64, 0), ("good", 600)],

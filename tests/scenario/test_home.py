@@ -16,6 +16,7 @@ from bot.db import transaction
 from bot.models import Commitment
 from bot.sandbox.harness import LocalHub, demo_settings
 from tests.scenario import steps
+from tests.scenario.steps import sqlite_only
 
 # Noon in Paris on a Thursday; U0IT1 is in New York, where it is 07:00 the same day.
 NOW = datetime(2030, 3, 14, 11, 0, tzinfo=UTC)
@@ -128,6 +129,7 @@ def test_executives_and_staff_see_the_matrix(story):
     assert f"*#{hr_only.id}*" in text_of(hub.emulator.home("U0CEO"))
 
 
+@sqlite_only
 def test_the_messages_tab_publishes_nothing(home_hub):
     assert open_home(home_hub, "U0IT1", tab="messages") is None
     assert home_hub.emulator.calls_to("views.publish") == []
@@ -144,6 +146,7 @@ def test_publish_home_can_be_called_after_a_change(story):
     assert "Clean the ERP duplicates" not in rendered and "*Overdue*" not in rendered
 
 
+@sqlite_only
 def test_a_crowded_home_stays_within_block_kit_limits(home_hub):
     hub = home_hub
     hostile = "<!everyone> " + "&" * 130

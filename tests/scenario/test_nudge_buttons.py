@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.app.sweep import run_sweep
 from bot.clock import FixedClock
-from bot.db import upgrade
 from bot.models import Activity, Pair
 from bot.sandbox.harness import LocalHub, demo_settings
 from tests.nudge_world import paris
@@ -27,8 +26,7 @@ def clock():
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def hub(request, emulator, clock):
     """Clicks that change state run on each database; the others on SQLite (`sqlite_only`)."""
-    url = request.getfixturevalue(f"{request.param}_url")
-    upgrade(url)
+    url = request.getfixturevalue(f"migrated_{request.param}_url")
     with LocalHub(demo_settings(url), emulator, clock=clock, migrate=False) as running:
         yield running
         assert not running.listener_errors, running.listener_errors

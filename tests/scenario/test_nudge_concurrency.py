@@ -83,18 +83,15 @@ def test_three_sweeps_at_once_send_each_message_once(world):
 
 
 @pytest.mark.postgres
-def test_three_cli_processes_at_once_send_each_message_once(postgres_url, emulator, tmp_path: Path):
-    from bot.db import upgrade
-
-    upgrade(postgres_url)
-    world = World(postgres_url, emulator)
+def test_three_cli_processes_at_once_send_each_message_once(migrated_postgres_url, emulator, tmp_path: Path):
+    world = World(migrated_postgres_url, emulator)
     try:
         ids = [world.propose(paris(2, 10), title=f"Initiative {n}") for n in range(6)]
         config = tmp_path / "config.toml"
         config.write_text(DEMO_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
         env = {
             "PATH": "/usr/bin:/bin",
-            "DATABASE_URL": postgres_url,
+            "DATABASE_URL": migrated_postgres_url,
             "SLACK_BOT_TOKEN": emulator.bot_token,
             "SLACK_API_URL": emulator.base_url,
         }

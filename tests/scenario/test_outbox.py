@@ -25,8 +25,9 @@ START = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def timed(migrated_url, emulator):
-    """The hub over HTTP, with a clock the test moves."""
+def timed(migrated_url, emulator, retry_waits):
+    """The hub over HTTP, with a clock the test moves; the client's pauses between retries are
+    not slept (`retry_waits`), the outbox's own backoff follows the clock."""
     clock = FixedClock(START)
     with LocalHub(demo_settings(migrated_url), emulator, clock=clock, migrate=False) as running:
         running.clock = clock  # type: ignore[attr-defined]
@@ -63,7 +64,7 @@ def test_every_message_of_a_proposal_is_recorded_then_sent_once(hub):
     assert len(hub.emulator.calls_to("chat.postMessage")) == 4  # card, two routes, confirmation
 
 
-def test_a_rate_limited_hub_card_goes_out_once_slack_lets_it(timed, emulator):
+def test_a_rate_limited_hub_card_goes_out_once_slack_lets_it(timed, emulator, retry_waits):
     # Beyond the client's own retries (3 in the harness): the card stays owed.
     emulator.rate_limit("chat.postMessage", times=6, retry_after=0, when=lambda args: args.get("channel") == "#cdo-hub")
     propose(timed, functions=["marketing", "it"])
@@ -73,6 +74,7 @@ def test_a_rate_limited_hub_card_goes_out_once_slack_lets_it(timed, emulator):
     assert rows[f"card:{initiative.id}"].status == box.PENDING and rows[f"card:{initiative.id}"].error == "ratelimited"
     assert rows[f"route:{initiative.id}:it"].status == box.PENDING  # routes wait for the card they link to
     assert hub_cards(timed) == []
+    assert len(retry_waits) == 3  # the client's own retries came first
 
     timed.clock.set(START + timedelta(seconds=6))  # the first backoff
     upkeep(timed.runtime)  # what serve runs every 15 seconds; two more 429s are left

@@ -12,6 +12,7 @@ from bot.app.people import sync_users
 from bot.models import Commitment, Initiative, Pair
 from bot.sandbox import forms
 from bot.slack.ids import View
+from tests.scenario.steps import sqlite_only
 
 TITLE = "One customer view across our three ERP instances"
 
@@ -25,6 +26,7 @@ def count_initiatives(hub) -> int:
         return session.scalar(select(func.count()).select_from(Initiative))
 
 
+@sqlite_only
 def test_propose_opens_the_modal_with_keyword_functions_preselected(hub):
     response = hub.command(f"propose {TITLE}", user_id="U0CMO", channel_id="C0MKT")
     assert response.status == 200
@@ -71,6 +73,7 @@ def test_story_marketing_and_it_get_one_card_two_routes_and_a_confirmation(hub):
         assert [(p.function_a, p.function_b) for p in initiative.pairs] == [("it", "marketing")]
 
 
+@sqlite_only
 def test_three_functions_make_three_pairs(hub):
     submit(hub, forms.proposal(functions=["hr", "marketing", "it"], journey="employee"))
     with hub.runtime.sessions() as session:
@@ -78,6 +81,7 @@ def test_three_functions_make_three_pairs(hub):
         assert [(p.function_a, p.function_b) for p in pairs] == [("hr", "it"), ("hr", "marketing"), ("it", "marketing")]
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "changes, block, words",
     [
@@ -126,12 +130,14 @@ def test_a_target_date_within_ten_years_is_taken(hub):
         assert session.scalars(select(Initiative.target_date)).all() == [target]
 
 
+@sqlite_only
 def test_functions_error_uses_the_versioned_block_id(hub):
     meta = json.dumps({"functions_version": 2})
     response = submit(hub, forms.proposal(functions=["it"], functions_block="functions.2"), private_metadata=meta)
     assert list(response.json["errors"]) == ["functions.2"]
 
 
+@sqlite_only
 def test_choosing_the_employee_journey_preselects_hr(hub):
     hub.command("propose Better onboarding", user_id="U0HR1")
     [opened] = hub.emulator.views
@@ -155,6 +161,7 @@ def test_choosing_the_employee_journey_preselects_hr(hub):
     assert [o["value"] for o in functions["element"]["initial_options"]] == ["it", "hr"]
 
 
+@sqlite_only
 def test_message_shortcut_prefills_and_keeps_the_link(hub):
     source = hub.emulator.add_user_message("C0MKT", "U0MKT1", "Our website campaign needs the CRM data\nMore details here")
     hub.send(
@@ -178,6 +185,7 @@ def test_message_shortcut_prefills_and_keeps_the_link(hub):
         assert initiative.source_permalink and source.ts.replace(".", "") in initiative.source_permalink
 
 
+@sqlite_only
 def test_expired_trigger_tells_the_user(hub):
     hub.sender.command("/cdo", "propose", user_id="U0CMO", trigger_id="trg.unknown", response_url=hub.emulator.new_response_url())
     hub.settle()
@@ -185,6 +193,7 @@ def test_expired_trigger_tells_the_user(hub):
     assert "could not be opened" in reply.json["text"]
 
 
+@sqlite_only
 @pytest.mark.parametrize("sponsor, words", [("U0OTHERBOT", "bot"), ("U0GONE", "deactivated")])
 def test_a_sponsor_the_hub_did_not_know_is_checked_after_the_answer(hub, sponsor, words):
     response = submit(hub, forms.proposal(sponsor=sponsor))

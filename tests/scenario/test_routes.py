@@ -11,6 +11,7 @@ from bot.models import Initiative
 from bot.sandbox import forms
 from bot.sandbox.harness import DEMO_CONFIG, LocalHub, demo_settings
 from bot.slack.ids import View
+from tests.scenario.steps import sqlite_only
 
 EXTRA_FUNCTIONS = """
 [functions.finance]
@@ -98,13 +99,14 @@ def test_failed_routes_are_reported_and_the_rest_go_out(wide_hub):
     assert "failed" in text and "posted" in text and "is archived" in text
 
 
-def test_a_429_is_waited_out_and_the_post_goes_out_once(hub):
+def test_a_429_is_waited_out_and_the_post_goes_out_once(hub, retry_waits):
     emulator = hub.emulator
     emulator.rate_limit("chat.postMessage", times=1, retry_after=1, when=lambda args: args.get("channel") in ("C0IT", "#it"))
     submit(hub, functions=["marketing", "it"])
     assert len(emulator.messages("C0IT")) == 1
     statuses = [c.status for c in emulator.calls_to("chat.postMessage") if c.args.get("channel") in ("C0IT", "#it")]
     assert statuses == [429, 200]
+    assert len(retry_waits) == 1 and retry_waits[0] >= 1  # Retry-After was honoured
     with hub.runtime.sessions() as session:
         initiative = session.scalars(select(Initiative)).one()
         assert {f.function_key: f.route_status for f in initiative.functions} == {"marketing": "posted", "it": "posted"}
@@ -123,6 +125,7 @@ def test_an_unreachable_hub_channel_still_keeps_the_initiative(hub):
 HOSTILE = "<!channel> @here <!everyone> <@U0CEO> <https://evil.example|your bank> & co"
 
 
+@sqlite_only
 def test_hostile_text_cannot_notify_or_mislead(hub):
     submit(hub, title=HOSTILE[:150], problem=HOSTILE * 10, obstacles=HOSTILE, functions=["marketing", "it"], sponsor="U0CHRO")
     posted = [c for c in hub.emulator.calls_to("chat.postMessage") if c.status == 200]
@@ -138,6 +141,7 @@ def test_hostile_text_cannot_notify_or_mislead(hub):
     assert all(b["text"].get("verbatim") is True for b in sections)
 
 
+@sqlite_only
 def test_long_text_is_shortened_within_block_kit_limits(hub):
     submit(hub, problem="&" * 2999, obstacles="<" * 999, functions=["marketing", "it"])
     assert hub.emulator.errors() == []

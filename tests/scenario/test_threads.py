@@ -15,6 +15,7 @@ from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack import mirror
 from bot.slack.listeners.events.thread_reply import is_person_reply
 from tests.scenario import steps
+from tests.scenario.steps import sqlite_only
 
 HOSTILE = "<!channel> ping <@U0CEO> <https://evil.example|your bank> & co"
 
@@ -79,6 +80,7 @@ def test_an_it_reply_in_its_routed_thread_is_it_activity_at_the_reply_time(hub, 
         assert pair.last_activity_b is None and pair.last_joint_activity_at is None
 
 
+@sqlite_only
 def test_hub_staff_replies_count_for_no_function(hub, initiative):
     reply(hub, "C0HUB", "U0CDO", "Who owns the customer master data?", initiative.hub_ts)
     channel, ts = routed_ts(initiative, "it")
@@ -98,11 +100,13 @@ def test_a_person_in_two_functions_is_activity_of_both_and_the_pair_meets(hub, i
         assert pair.last_joint_activity_at == datetime.fromtimestamp(float(event["ts"]), UTC)
 
 
+@sqlite_only
 def test_functions_not_on_the_initiative_are_not_credited(hub, initiative):
     reply(hub, "C0HUB", "U0HR1", "HR would like to follow this", initiative.hub_ts)  # HR is not involved
     assert activities(hub) == []
 
 
+@sqlite_only
 def test_broadcast_and_file_replies_count(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     reply(hub, channel, "U0IT1", "Also for the whole channel", ts, subtype="thread_broadcast")
@@ -114,6 +118,7 @@ def test_broadcast_and_file_replies_count(hub, initiative):
     assert "1 file shared" in rendered and "/archives/C0IT/p" in rendered
 
 
+@sqlite_only
 def test_top_level_messages_and_other_threads_are_ignored(hub, initiative):
     reply(hub, "C0IT", "U0IT1", "Unrelated: the printer is down", None)
     other = hub.emulator.add_user_message("C0IT", "U0CIO", "Coffee?")
@@ -178,6 +183,7 @@ def test_old_claims_are_pruned(hub, initiative):
 # --- mirroring -------------------------------------------------------------------------------
 
 
+@sqlite_only
 def test_a_reply_in_a_function_thread_is_mirrored_once_with_attribution_and_escaped(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     reply(hub, channel, "U0IT1", HOSTILE, ts)
@@ -195,6 +201,7 @@ def test_a_reply_in_a_function_thread_is_mirrored_once_with_attribution_and_esca
     assert hub.emulator.thread("C0IT", ts) and all(m.user == "U0IT1" for m in hub.emulator.thread("C0IT", ts))
 
 
+@sqlite_only
 def test_replies_in_the_hub_thread_are_not_mirrored(hub, initiative):
     reply(hub, "C0HUB", "U0CMO", "Marketing here: we need this for the autumn campaign", initiative.hub_ts)
     assert activities(hub) == [("marketing", "U0CMO", "reply")]
@@ -202,6 +209,7 @@ def test_replies_in_the_hub_thread_are_not_mirrored(hub, initiative):
     assert hub.emulator.thread("C0IT", routed_ts(initiative, "it")[1]) == []
 
 
+@sqlite_only
 def test_the_bots_own_mirror_triggers_nothing(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     reply(hub, channel, "U0IT1", "first", ts)
@@ -254,6 +262,7 @@ def test_only_a_persons_thread_reply_is_a_reply_even_without_bolts_self_filter(e
     assert not is_person_reply({**base, **event}, "UBOT")
 
 
+@sqlite_only
 def test_mirroring_off_records_activity_but_posts_nothing(migrated_url, emulator):
     with LocalHub(demo_settings(migrated_url, mirror_replies=False), emulator, migrate=False) as hub:
         initiative = steps.propose(hub, functions=["marketing", "it"])
@@ -264,6 +273,7 @@ def test_mirroring_off_records_activity_but_posts_nothing(migrated_url, emulator
         assert not hub.listener_errors
 
 
+@sqlite_only
 def test_a_long_reply_is_shortened_and_links_to_the_original(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     _, event = reply(hub, channel, "U0IT1", "<" + "x" * 38_999, ts)
@@ -276,6 +286,7 @@ def test_a_long_reply_is_shortened_and_links_to_the_original(hub, initiative):
     assert len(mirrored.text) <= 3000
 
 
+@sqlite_only
 def test_a_short_reply_is_mirrored_without_a_permalink_lookup(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     before = len(hub.emulator.calls_to("chat.getPermalink"))
@@ -296,6 +307,7 @@ def test_a_mirror_that_fails_keeps_the_activity(hub, initiative):
 # --- edits and deletions ---------------------------------------------------------------------
 
 
+@sqlite_only
 def test_edits_are_not_new_activity_and_are_not_mirrored_again(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     _, original = reply(hub, channel, "U0IT1", "Draft answer", ts)
