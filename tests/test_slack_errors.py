@@ -21,7 +21,6 @@ from sqlalchemy import select
 from bot.app import outbox
 from bot.app.port import ErrorKind, InstallBroken, Result
 from bot.clock import FixedClock
-from bot.db import upgrade
 from bot.models import Commitment
 from bot.sandbox import forms as sandbox_forms
 from bot.sandbox.emulator import Emulator
@@ -69,10 +68,10 @@ def ticks() -> Ticks:
 
 
 @pytest.fixture
-def local(sqlite_url: str, emulator: Emulator, ticks: Ticks) -> Iterator[LocalHub]:
-    """The hub over HTTP, its gateway on the test's monotonic clock and retrying 429s once."""
-    upgrade(sqlite_url)
-    with LocalHub(demo_settings(sqlite_url), emulator, clock=FixedClock(NOW), migrate=False) as hub:
+def local(migrated_sqlite_url: str, emulator: Emulator, ticks: Ticks, retry_waits: list[float]) -> Iterator[LocalHub]:
+    """The hub over HTTP, its gateway on the test's monotonic clock and retrying 429s once
+    (the client's pauses before a retry recorded, not slept)."""
+    with LocalHub(demo_settings(migrated_sqlite_url), emulator, clock=FixedClock(NOW), migrate=False) as hub:
         gateway = gateway_for(emulator, ticks=ticks)
         hub.runtime.gateway, hub.runtime.directory = gateway, Directory(gateway)
         yield hub

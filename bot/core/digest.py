@@ -187,18 +187,15 @@ def _stalled(session: Session, settings: Settings, now: datetime) -> tuple[Liste
         )
         or 0
     )
-    late = (
-        select(func.count(Commitment.id))
-        .where(Commitment.initiative_id == Pair.initiative_id, health.overdue_between(cut.today))
-        .correlate(Pair)
-        .scalar_subquery()
-    )
+    # Worst first: the state, then whether a commitment between them is late, then the longest
+    # silence; the few read are then ordered exactly by their number of late commitments.
+    late = case((health.overdue_between(cut.today), 0), else_=1)
     silence = func.coalesce(Pair.last_activity_a, Pair.created_at)
     query = (
         select(Pair, Initiative)
         .join(Initiative, Initiative.id == Pair.initiative_id)
         .where(troubled)
-        .order_by(rank, late.desc(), silence, Pair.initiative_id)
+        .order_by(rank, late, silence, Pair.initiative_id)
         .limit(SHOWN * 3)  # a little more than shown: the exact order needs the days of each
     )
     items = []

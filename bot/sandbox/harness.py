@@ -117,6 +117,7 @@ class LocalHub:
 
     def stop(self) -> None:
         self._server.should_exit = True
+        self._server.force_exit = True  # the requests of a scenario are all answered by now
         self._thread.join(timeout=10)
         self.executor.shutdown(wait=True)
         self.runtime.close()
