@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,26 +13,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bot.sandbox.processes import clean_environment as environment
+from bot.sandbox.processes import free_port
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIGNING_SECRET = "benchmark-signing-secret"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def environment(**extra: str) -> dict[str, str]:
-    """The caller's environment without its own Slack or database settings."""
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
-    }
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
 
 
 class Server:

@@ -11,9 +11,7 @@ which kills the process with that work unfinished.)
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,17 +23,12 @@ from pathlib import Path
 
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import DEMO_CONFIG, SIGNING_SECRET
+from bot.sandbox.processes import clean_environment, free_port
 from bot.sandbox.signed import SignedSender
 from bot.slack.web import EVENTS_PATH
 
 START_TIMEOUT = 30.0
 STOPPED = (0, 130)  # what `cdo-hub serve` exits with after Ctrl+C
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, str]:
@@ -54,13 +47,7 @@ class Replica:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
-        }
-        env.update(
-            PYTHONUNBUFFERED="1",
+        env = clean_environment(
             SLACK_BOT_TOKEN=emulator.bot_token,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=emulator.base_url,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import shutil
 import socket
@@ -24,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.db import make_engine, schema_status
+from bot.sandbox.processes import clean_environment
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 COMMANDS = ("serve", "db", "nudge", "digest", "report", "check-config", "demo")
@@ -32,14 +32,7 @@ SECRET = "secret"
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without the developer's Slack or database settings."""
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
-    }
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
+clean_env = clean_environment  # the name these tests use
 
 
 def run_cli(cwd: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:

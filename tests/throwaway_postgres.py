@@ -7,10 +7,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from bot.sandbox.processes import free_port
 
 
 def _binaries() -> Path:
@@ -20,18 +21,12 @@ def _binaries() -> Path:
     return Path(found[-1]).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class ThrowawayPostgres:
     def __init__(self) -> None:
         self.bin = _binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="cdo-hub-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         shutil.chown(self.folder, user="postgres", group="postgres")
         os.chmod(self.folder, 0o700)
         self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")

@@ -19,6 +19,10 @@ def nudge_command(world, tmp_path) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "bot", "--config", str(DEMO_CONFIG), "nudge", "--at", SWEEP_AT], env
 
 
+def slack_and_database(env: dict[str, str]) -> dict[str, str]:
+    return {key: env[key] for key in ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_API_URL")}
+
+
 def test_a_sweep_killed_while_posting_a_nudge_sends_it_once_when_run_again(world, tmp_path):
     initiative = world.propose(paris(2, 10))
     thread_ts = world.thread_of(initiative)[1]
@@ -37,25 +41,9 @@ def test_a_sweep_killed_while_posting_a_nudge_sends_it_once_when_run_again(world
     [row] = world.nudge_rows()
     assert row.status == "claimed"  # claimed by the killed sweep, still owed
 
-    again = run_cli(
-        tmp_path,
-        "--config",
-        str(DEMO_CONFIG),
-        "nudge",
-        "--at",
-        SWEEP_AT,
-        **{k: env[k] for k in ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_API_URL")},
-    )
+    again = run_cli(tmp_path, *command[3:], **slack_and_database(env))
     assert again.returncode == 0, again.stderr
     assert len(world.pair_nudges(initiative)) == 1
     assert [row.status for row in world.nudge_rows()] == ["sent"]
-    once_more = run_cli(
-        tmp_path,
-        "--config",
-        str(DEMO_CONFIG),
-        "nudge",
-        "--at",
-        SWEEP_AT,
-        **{k: env[k] for k in ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_API_URL")},
-    )
+    once_more = run_cli(tmp_path, *command[3:], **slack_and_database(env))
     assert once_more.returncode == 0 and len(world.pair_nudges(initiative)) == 1

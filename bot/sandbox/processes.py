@@ -1,0 +1,23 @@
+"""For starting the hub's own processes on this machine (tests, the benchmark): a free port on
+loopback, and an environment without the caller's Slack or database settings."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The caller's environment without its own Slack or database settings, unbuffered."""
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("SLACK_") and key not in ("DATABASE_URL", "CDO_HUB_CONFIG")
+    }
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
