@@ -154,6 +154,27 @@ def test_one_dm_per_person_per_sweep_batches_the_pairs(world):
     assert len({line.ts for line in report.lines}) == 1
 
 
+def test_a_person_gets_at_most_one_nudge_dm_a_day_of_theirs(world):
+    early = world.propose(paris(2, 10), title="Early")
+    late = world.propose(paris(3, 10), title="Late")
+    world.sweep(paris(9, 10))
+    world.sweep(paris(10, 10))  # each pair is nudged once
+    first = world.sweep(paris(16, 10))
+    assert [line.delivery.initiative_id for line in first.lines if line.status == "sent"] == [early]
+    # That afternoon the Late pair says it is blocked: its executive is to be told at once…
+    pair = world.pair(late)
+    with transaction(world.hub.sessions) as session:
+        answered = nudge_answers.blocked(session, world.hub.settings, pair.id, pair.nudge_round, "U0CMO", paris(16, 14))
+    assert answered.outcome is nudge_answers.Outcome.DONE
+    afternoon = world.sweep(paris(16, 15))
+    [line] = [line for line in afternoon.lines if line.delivery.initiative_id == late]
+    assert (line.status, line.at) == ("deferred", paris(17, 9))  # …but has had a nudge DM today
+    assert len(world.escalations("U0CEO")) == 1
+    morning = world.sweep(paris(17, 9, 5))
+    assert [line.delivery.initiative_id for line in morning.lines if line.status == "sent"] == [late]
+    assert len(world.escalations("U0CEO")) == 2
+
+
 @sqlite_only
 def test_recipients_in_their_own_time_zone_across_the_date_line(world):
     world.emulator.workspace.users["U0CEO"].tz = "Pacific/Auckland"

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from bot.app.people import ZoneBook
 from bot.app.port import ErrorKind, InstallBroken
 from bot.core import nudge_claims as claims
 from bot.core import nudges
-from bot.core.calendar import WorkWeek
+from bot.core.calendar import WorkWeek, local_day, local_moment
 from bot.core.nudge_claims import Delivery, PairView
 from bot.db import transaction
 from bot.models import Nudge
@@ -183,12 +183,19 @@ def _send(hub: Hub, ids: list[int], now: datetime, people: ZoneBook, report: Swe
             return
         recipients = list(dict.fromkeys(user for row, _ in ready for user in row.recipients or ()))
         moment = WorkWeek.of(settings.nudges).next_common(now, [people.zone(user) for user in recipients])
+        first = ready[0][0]
+        if first.kind == claims.EXECUTIVE and moment <= now:
+            # At most one nudge DM a person a day of theirs: later ones wait for the next day.
+            zone = people.zone(first.channel or "")
+            if claims.nudged_on(session, first.channel or "", local_day(now, zone), zone):
+                moment = WorkWeek.of(settings.nudges).next_working(
+                    local_moment(local_day(now, zone) + timedelta(days=1), time(0), zone), zone
+                )
         if moment > now:  # the sweep that planned it ran in working hours, this one does not
             for row, _ in ready:
                 claims.defer(row, moment)
                 report.lines.append(Line("deferred", claims.delivery_of(row), moment))
             return
-        first = ready[0][0]
         channel, thread_ts, text, blocks = _message(hub, first, ready, people)
         posted = hub.gateway.post_message(channel, text, blocks, thread_ts=thread_ts)
         for row, _ in ready:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import health, rules
+from bot.core.calendar import local_moment
 from bot.core.health import Health
 from bot.db import insert_for
 from bot.models import Nudge, Pair
@@ -167,6 +169,19 @@ def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -
 
 def cancel(nudge: Nudge, reason: str) -> None:
     nudge.status, nudge.error = CANCELLED, reason
+
+
+def nudged_on(session: Session, person: str, day: date, zone: ZoneInfo) -> bool:
+    """Whether the person was sent a nudge DM (an escalation) on `day` of their calendar."""
+    start = local_moment(day, time(0), zone)
+    query = select(Nudge.id).where(
+        Nudge.kind == EXECUTIVE,
+        Nudge.channel == person,
+        Nudge.status == SENT,
+        Nudge.sent_at >= start,
+        Nudge.sent_at < local_moment(day + timedelta(days=1), time(0), zone),
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def defer(nudge: Nudge, until: datetime) -> None:
