@@ -193,12 +193,21 @@ def test_recipients_in_their_own_time_zone_across_the_date_line(world):
 
 
 @sqlite_only
-def test_leads_who_never_share_an_hour_get_it_when_the_first_starts_work(world):
+def test_leads_who_never_share_an_hour_are_each_reached_in_their_own(world):
     world.emulator.workspace.users["U0CMO"].tz = "Asia/Tokyo"
     world.emulator.workspace.users["U0CIO"].tz = "America/New_York"
     initiative = world.propose(paris(2, 10))
-    report = world.sweep(paris(9, 6))  # Monday 14:00 in Tokyo
-    assert sent(report) and len(world.pair_nudges(initiative)) == 1
+    report = world.sweep(paris(9, 6))  # Monday 14:00 in Tokyo, 00:00 in New York
+    [tokyo] = world.pair_nudges(initiative)
+    assert "<@U0CMO>" in json.dumps(tokyo.blocks) and "<@U0CIO>" not in json.dumps(tokyo.blocks)
+    [waiting] = [line for line in report.lines if line.status == "deferred"]
+    assert waiting.delivery.recipients == ("U0CIO",) and waiting.at == paris(9, 14)  # 09:00 in New York (summer time)
+    world.sweep(paris(9, 14, 5))
+    first, second = world.pair_nudges(initiative)
+    assert "<@U0CIO>" in json.dumps(second.blocks) and "<@U0CMO>" not in json.dumps(second.blocks)
+    assert [row.status for row in world.nudge_rows()] == ["sent", "sent"]
+    world.sweep(paris(10, 15, 5))
+    assert len(world.pair_nudges(initiative)) == 2  # one round, told twice, once each
 
 
 def test_snooze_skips_a_week_then_a_new_round_begins(world):

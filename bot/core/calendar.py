@@ -54,6 +54,13 @@ class WorkWeek:
         """The first moment from `at` that is working time in every zone; when their working
         hours never overlap (Tokyo and New York), the first that is working time in one."""
         zones = list(dict.fromkeys(zones))
+        common = self.first_common(at, zones)
+        return common if common is not None else min(self.next_working(at, zone) for zone in zones)
+
+    def first_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> datetime | None:
+        """The first moment from `at` that is working time in every zone; None when their
+        working hours never overlap."""
+        zones = list(dict.fromkeys(zones))
         if not zones:
             return at
         # An overlap of intervals begins where one of them begins, or now.
@@ -66,7 +73,7 @@ class WorkWeek:
         for moment in sorted(candidates):
             if all(self.is_working(moment, zone) for zone in zones):
                 return moment
-        return min(self.next_working(at, zone) for zone in zones)
+        return None
 
     def is_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> bool:
         return self.next_common(at, zones) == at

@@ -280,33 +280,41 @@ def _nudge_pair(
 ) -> list[Delivery]:
     pair.state = health.STALLED
     if known is not None:
-        recent = sorted(known.recent.get(pair.id, []))
+        recent = sorted(set(known.recent.get(pair.id, [])))
     else:
         query = select(Nudge.claimed_at).where(
             Nudge.pair_id == pair.id, Nudge.level == 1, Nudge.status != CANCELLED, Nudge.claimed_at > now - CAP_WINDOW
         )
-        recent = sorted(session.scalars(query))
+        recent = sorted(set(session.scalars(query)))  # a round told in two messages counts once
     cap = settings.nudges.max_per_pair_per_week
     if len(recent) >= cap:
         pair.next_check_at = recent[len(recent) - cap] + CAP_WINDOW  # when one of them ages out
         return []
     leads = leads_of(settings, pair.functions)
-    not_before = WorkWeek.of(settings.nudges).next_common(now, [people.zone(lead) for lead in leads])
+    week = WorkWeek.of(settings.nudges)
+    common = week.first_common(now, [people.zone(lead) for lead in leads])
+    # Leads whose working hours never meet are each mentioned in their own hours, in a message
+    # of their own; the first of those carries the round's key, which the escalation reads.
+    if common is not None or len(leads) < 2:
+        groups = [(tuple(leads), common if common is not None else now)]
+    else:
+        groups = [((lead,), week.next_working(now, people.zone(lead))) for lead in leads]
     pair.nudge_level = 1
-    pair.next_check_at = not_before + timedelta(days=1)
+    pair.next_check_at = min(moment for _, moment in groups) + timedelta(days=1)
     return [
         Delivery(
-            key=pair_key(pair.id, pair.nudge_round, 1),
+            key=pair_key(pair.id, pair.nudge_round, 1, None if n == 0 else recipients[0]),
             kind=PAIR,
             level=1,
             channel=initiative.hub_channel or settings.hub.channel,
-            recipients=tuple(leads),
-            not_before=not_before,
+            recipients=recipients,
+            not_before=moment,
             initiative_id=initiative.id,
             pair_id=pair.id,
             functions=pair.functions,
             payload=_payload(pair, assessed),
         )
+        for n, (recipients, moment) in enumerate(groups)
     ]
 
 
