@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.sandbox.processes import clean_environment as environment
-from bot.sandbox.processes import free_port
+from bot.sandbox.processes import free_port, stop_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -88,13 +88,7 @@ class Server:
             raise RuntimeError(f"the {self.name} exited with {self.process.returncode}:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def timed_command(args: list[str], config: Path, database_url: str, api_url: str, bot_token: str) -> tuple[float, int]:

@@ -8,7 +8,6 @@ import hmac
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.db import make_engine, schema_status
-from bot.sandbox.processes import clean_environment
+from bot.sandbox.processes import clean_environment, free_port, stop_process
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 COMMANDS = ("serve", "db", "nudge", "digest", "report", "check-config", "demo")
@@ -169,12 +168,6 @@ def test_batch_commands_work_or_say_they_are_not_available(workdir, sqlite_templ
 # --- serve -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None):
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
@@ -297,13 +290,7 @@ class Server:
         return http("POST", self.base + "/slack/events", body.encode(), headers)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture

@@ -240,7 +240,7 @@ METHODS = (  # every Web API method the hub calls
 def method_calls(emulator: Emulator, gateway: Gateway) -> dict[str, Callable[[], Result]]:
     """One call of each method, as the hub makes it, on things that exist."""
     ts = gateway.post_message("C0HUB", "a message to work on")["ts"]
-    view_id = gateway.open_view(emulator.new_trigger_id(), MODAL)["view"]["id"]
+    view_id = gateway.call("views.open", trigger_id=emulator.new_trigger_id(), view=MODAL)["view"]["id"]
     return {
         "chat.postMessage": lambda: gateway.post_message("C0HUB", "hello"),
         "chat.update": lambda: gateway.update_message("C0HUB", ts, "edited"),
@@ -252,7 +252,7 @@ def method_calls(emulator: Emulator, gateway: Gateway) -> dict[str, Callable[[],
         "conversations.history": lambda: gateway.call("conversations.history", channel="C0HUB"),
         "conversations.replies": lambda: gateway.call("conversations.replies", channel="C0HUB", ts=ts),
         "users.info": lambda: gateway.user_info("U0CMO"),
-        "views.open": lambda: gateway.open_view(emulator.new_trigger_id(), MODAL),
+        "views.open": lambda: gateway.call("views.open", trigger_id=emulator.new_trigger_id(), view=MODAL),
         "views.update": lambda: gateway.call("views.update", view_id=view_id, view=MODAL),
         "views.publish": lambda: gateway.publish_home("U0CMO", HOME),
     }

@@ -22,7 +22,6 @@ from bot.db import transaction
 from bot.models import Commitment
 
 REFUSAL = "Sorry, only the commitment's owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."
-CHANGE_REFUSAL = "Only the owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def check_change(hub: Hub, user: str, commitment_id: int, action: str, *, new_du
         if commitment is None:
             return {"reason": "This commitment no longer exists."}
         if not permissions.may_change_commitment(user, commitment, commitment.initiative, hub.settings):
-            return {"reason": CHANGE_REFUSAL}
+            return {"reason": REFUSAL}
         return commitments.validate_change(action, commitment, today, new_due=new_due, reason=reason).problems
 
 

@@ -87,12 +87,7 @@ class ZoneBook:
             elif row is not None:  # Slack did not answer: a stale answer beats none
                 self._known[user] = (row.tz, not (row.deleted or row.is_bot))
         if fetched and self.store:
-            with transaction(self.hub.sessions) as session:
-                insert = insert_for(session)
-                for values in fetched:
-                    statement = insert(SlackUser).values(**values)
-                    changed = {key: value for key, value in values.items() if key != "user_id"}
-                    session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=changed))
+            store_users(self.hub, fetched)
 
     def _fetch(self, user: str) -> dict[str, Any] | None:
         if not self.hub.settings.slack.bot_token:
@@ -139,10 +134,16 @@ def sync_users(hub: Hub, *, force: bool = False) -> int:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             break
-    if rows:
-        with transaction(hub.sessions) as session:
-            insert = insert_for(session)
-            for values in rows:
-                changed = {key: value for key, value in values.items() if key != "user_id"}
-                session.execute(insert(SlackUser).values(**values).on_conflict_do_update(index_elements=["user_id"], set_=changed))
+    store_users(hub, rows)
     return len(rows)
+
+
+def store_users(hub: Hub, rows: list[dict[str, Any]]) -> None:
+    """Insert or refresh `slack_users` rows (user_id, tz, is_bot, deleted, fetched_at)."""
+    if not rows:
+        return
+    with transaction(hub.sessions) as session:
+        insert = insert_for(session)
+        for values in rows:
+            changed = {key: value for key, value in values.items() if key != "user_id"}
+            session.execute(insert(SlackUser).values(**values).on_conflict_do_update(index_elements=["user_id"], set_=changed))

@@ -28,7 +28,6 @@ from bot.core import digest, rules
 from bot.core.listing import Listed
 from bot.models import Commitment, Initiative, InitiativeFunction
 
-SOON_DAYS = rules.DUE_SOON_DAYS  # the name the renderer uses
 SHOWN = 10  # items read per list; the rest are counted
 
 

@@ -1,10 +1,11 @@
 """For starting the hub's own processes on this machine (tests, the benchmark): a free port on
-loopback, and an environment without the caller's Slack or database settings."""
+loopback, an environment without the caller's Slack or database settings, and a clean stop."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 
 
 def free_port() -> int:
@@ -21,3 +22,15 @@ def clean_environment(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

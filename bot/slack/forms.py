@@ -8,11 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-
-def _error(failure: SlackApiError) -> str:
-    data = failure.response.data
-    error = data.get("error") if isinstance(data, dict) else None
-    return error or f"http_{failure.response.status_code}"
+from bot.slack.gateway import error_of
 
 
 def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> str | None:
@@ -20,7 +16,7 @@ def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> str |
     try:
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as failure:
-        return _error(failure)
+        return error_of(failure)
     except (SlackClientError, OSError):
         return "connection_error"
     return None
@@ -31,7 +27,13 @@ def update_view(client: WebClient, view_id: str, view_hash: str | None, view: di
     try:
         client.views_update(view_id=view_id, hash=view_hash, view=view)
     except SlackApiError as failure:
-        return _error(failure)
+        return error_of(failure)
     except (SlackClientError, OSError):
         return "connection_error"
     return None
+
+
+def open_form(client: WebClient, trigger_id: str, view: dict[str, Any] | None, problem: str | None, what: str) -> str | None:
+    """Open a use case's form; what to tell the person when there is none or it will not open."""
+    error = open_view(client, trigger_id, view) if view else None
+    return problem or (f"The {what} could not be opened ({error}). Please try again." if error else None)

@@ -109,7 +109,7 @@ class Gateway:
             self.client.auth_test()  # raises unless ok
             still = None
         except SlackApiError as failure:
-            still = _error_of(failure)
+            still = error_of(failure)
         except (SlackClientError, OSError) as failure:
             still = f"connection_error: {failure}"
         with self._lock:
@@ -142,7 +142,7 @@ class Gateway:
             return Result(False, {}, error, ErrorKind.TRANSIENT)
 
     def _failed(self, method: str, failure: SlackApiError) -> Result:
-        error = _error_of(failure)
+        error = error_of(failure)
         kind = classify(error)
         if kind is ErrorKind.INSTALL:
             with self._lock:
@@ -242,14 +242,11 @@ class Gateway:
     def user_info(self, user: str) -> Result:
         return self.call("users.info", user=user)
 
-    def open_view(self, trigger_id: str, view: dict) -> Result:
-        return self.call("views.open", trigger_id=trigger_id, view=view)
-
     def publish_home(self, user: str, view: dict) -> Result:
         return self.call("views.publish", user_id=user, view=view)
 
 
-def _error_of(failure: SlackApiError) -> str:
+def error_of(failure: SlackApiError) -> str:
     data = failure.response.data
     error = data.get("error") if isinstance(data, dict) else None
     return str(error or f"http_{failure.response.status_code}")

@@ -11,8 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.config import Settings
-from bot.core import health
-from bot.core import home as core_home
+from bot.core import health, rules
 from bot.core.digest import NEVER_MET, PairRow
 from bot.core.home import CommitmentItem, HomeData, InitiativeItem
 from bot.core.listing import Listed
@@ -77,7 +76,7 @@ def _due(item: CommitmentItem, today: date) -> str:
         return "due *today*"
     if days == 1:
         return "due tomorrow"
-    if days < core_home.SOON_DAYS:
+    if days < rules.DUE_SOON_DAYS:
         return f"due {item.due:%a} {item.due.isoformat()}"
     return f"due {item.due.isoformat()}"
 
@@ -150,7 +149,7 @@ def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
     blocks.append(bk.section(f"*Commitments you owe* ({owed_total})"))
     groups = (
         (":red_circle: *Overdue*", data.overdue),
-        (f":hourglass_flowing_sand: *Due within {core_home.SOON_DAYS} days*", data.due_soon),
+        (f":hourglass_flowing_sand: *Due within {rules.DUE_SOON_DAYS} days*", data.due_soon),
         (":calendar: *Later*", data.later),
         (":no_entry: *Blocked — waiting on someone else*", data.blocked),
     )

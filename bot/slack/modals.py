@@ -64,6 +64,11 @@ def _text_input(
     return element
 
 
+def default_sponsor(settings: Settings) -> str | None:
+    """The sponsor a new proposal's form suggests: the first executive, if any."""
+    return settings.hub.executives[0] if settings.hub.executives else None
+
+
 def propose_modal(
     settings: Settings,
     *,

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.app import commit
 from bot.app.commit import Form
-from bot.slack.forms import open_view
+from bot.slack.forms import open_form
 from bot.slack.ids import CommitmentRef, load
 from bot.slack.messages import InitiativeRef
 
@@ -19,8 +19,7 @@ def refuse(respond: Respond, text: str) -> None:
 
 
 def _open(form: Form, client: WebClient, body: dict[str, Any], respond: Respond, what: str) -> None:
-    error = open_view(client, body["trigger_id"], form.view) if form.view else None
-    problem = form.problem or (f"The {what} could not be opened ({error}). Please try again." if error else None)
+    problem = open_form(client, body["trigger_id"], form.view, form.problem, what)
     if problem:
         refuse(respond, problem)
 

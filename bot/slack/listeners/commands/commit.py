@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import commit
-from bot.slack.forms import open_view
+from bot.slack.forms import open_form
 from bot.slack.listeners.commands.call import CommandCall, parse_id
 
 
@@ -14,7 +14,6 @@ def handle_commit(call: CommandCall) -> None:
         return
     call.ack()
     form = commit.commit_form(call.hub, call.user, initiative_id)
-    error = open_view(call.client, call.body["trigger_id"], form.view) if form.view else None
-    problem = form.problem or (f"The commitment form could not be opened ({error}). Please try again." if error else None)
+    problem = open_form(call.client, call.body["trigger_id"], form.view, form.problem, "commitment form")
     if problem:
         call.respond(text=problem, response_type="ephemeral")

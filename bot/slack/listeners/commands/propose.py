@@ -12,8 +12,7 @@ def handle_propose(call: CommandCall) -> None:
     call.ack()
     settings = call.hub.settings
     suggested = routing.suggest(settings, routing.ProposalText(title=call.argument))
-    executives = settings.hub.executives
-    view = modals.propose_modal(settings, title=call.argument, preselected=suggested, sponsor=executives[0] if executives else None)
+    view = modals.propose_modal(settings, title=call.argument, preselected=suggested, sponsor=modals.default_sponsor(settings))
     error = open_view(call.client, call.body["trigger_id"], view)
     if error:
         call.respond(

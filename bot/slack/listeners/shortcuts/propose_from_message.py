@@ -23,9 +23,8 @@ def handle_propose_from_message(ack: Ack, body: dict[str, Any], respond: Respond
     title = shorten(text.splitlines()[0] if text else "", TITLE_LIMIT)
     suggested = routing.suggest(settings, routing.ProposalText(title=title, problem=text))
     meta = ProposeMeta(channel=(body.get("channel") or {}).get("id"), message_ts=message.get("ts"))
-    executives = settings.hub.executives
     view = modals.propose_modal(
-        settings, title=title, problem=text, preselected=suggested, sponsor=executives[0] if executives else None, meta=meta
+        settings, title=title, problem=text, preselected=suggested, sponsor=modals.default_sponsor(settings), meta=meta
     )
     error = open_view(client, body["trigger_id"], view)
     if error:
