@@ -51,6 +51,8 @@ class SlackConfig:
     signing_secret: str | None = None
     app_token: str | None = None
     api_url: str | None = None
+    channel_rate: float = 1.0  # messages a second the hub posts into one channel
+    channel_burst: int = 3  # messages one channel may take at once after a quiet while
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ def _int_at_least(low: int) -> Check:
         return None if value >= low else f"must be at least {low}"
 
     return check
+
+
+def _rate(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 100
+    return None if ok else "must be a number of messages a second, more than 0 and at most 100"
 
 
 def _bool(value: Any) -> str | None:
@@ -199,6 +206,8 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "signing_secret": _str,
         "app_token": _str,
         "api_url": _str,
+        "channel_rate": _rate,
+        "channel_burst": _int_at_least(1),
     },
     "database": {"url": _str},
     "hub": {

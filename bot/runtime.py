@@ -10,14 +10,18 @@ from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
 from bot.slack.directory import Directory
 from bot.slack.gateway import Gateway, make_client
+from bot.slack.pacing import Pacer
 from bot.slack.render import BlockKit
 
 Runtime = Hub  # what the entry points call the assembled hub
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries: int = 5) -> Hub:
+def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries: int = 5, pacer: Pacer | None = None) -> Hub:
+    """`pacer`: when each channel may take its next message; by default Slack's pace from the
+    settings, on the real clock (tests give one on a clock of their own)."""
     engine = make_engine(settings.database_url)
-    gateway = Gateway(make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries))
+    client = make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries)
+    gateway = Gateway(client, pacer=pacer or Pacer(settings.slack.channel_rate, settings.slack.channel_burst))
     return Hub(
         settings=settings,
         engine=engine,

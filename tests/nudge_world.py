@@ -7,6 +7,8 @@ bot.core.activity and bot.core.commitments; sweeps are the real `run_sweep`.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +28,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import demo_settings
 from bot.sandbox.workspace import Message
+from bot.slack.pacing import Pacer
 
 PARIS = ZoneInfo("Europe/Paris")
 # Rules of time and content need one database; the `world` fixture (conftest) gives both.
@@ -37,7 +40,33 @@ def paris(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=PARIS)
 
 
-def runtime_for(database_url: str, emulator: Emulator, clock: FixedClock, **changes: Any) -> Runtime:
+class FakeTime:
+    """Seconds that pass only when someone sleeps: pacing per channel without waiting. Usable
+    as a monotonic clock, a sleeper, and the emulator's clock (it starts at the real time)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Time passing without anyone waiting (between two sweeps, say)."""
+        with self._lock:
+            self.now += seconds
+
+    def pacer(self, rate: float = 1.0, burst: int = 3) -> Pacer:
+        return Pacer(rate, burst, monotonic=self, sleep=self.sleep)
+
+
+def runtime_for(database_url: str, emulator: Emulator, clock: FixedClock, pacer: Pacer | None = None, **changes: Any) -> Runtime:
     """`changes`: nudges.<field>=… and hub.<field>=… as keyword arguments `nudges`, `hub`."""
     settings = demo_settings(database_url)
     settings = replace(settings, slack=replace(settings.slack, bot_token=emulator.bot_token, api_url=emulator.base_url))
@@ -45,21 +74,26 @@ def runtime_for(database_url: str, emulator: Emulator, clock: FixedClock, **chan
         settings = replace(settings, nudges=replace(settings.nudges, **changes["nudges"]))
     if "hub" in changes:
         settings = replace(settings, hub=replace(settings.hub, **changes["hub"]))
-    return build_runtime(settings, clock=clock, max_retries=2)
+    return build_runtime(settings, clock=clock, max_retries=2, pacer=pacer)
 
 
 class World:
+    """The hub's time is `clock` (the sweeps' "now"); its pacing per channel runs on `time`,
+    which moves only when the pacer waits, so a test sees the waits without waiting them."""
+
     def __init__(self, database_url: str, emulator: Emulator, **changes: Any) -> None:
         self.url, self.emulator, self.changes = database_url, emulator, changes
         self.clock = FixedClock(paris(2, 10))
-        self.hub = runtime_for(database_url, emulator, self.clock, **changes)
+        self.time = FakeTime()
+        self.hub = runtime_for(database_url, emulator, self.clock, self.time.pacer(), **changes)
 
     def close(self) -> None:
         self.hub.close()
 
     def another_process(self) -> Runtime:
-        """A second hub on the same database and workspace, as another process would be."""
-        return runtime_for(self.url, self.emulator, self.clock, **self.changes)
+        """A second hub on the same database and workspace, as another process would be (with
+        a pacer of its own)."""
+        return runtime_for(self.url, self.emulator, self.clock, self.time.pacer(), **self.changes)
 
     # --- what people do --------------------------------------------------------------------
 
@@ -88,6 +122,7 @@ class World:
 
     def sweep(self, at: datetime, hub: Runtime | None = None, **options: Any) -> SweepReport:
         self.clock.set(at)
+        self.time.advance(60)  # the channels rest between sweeps
         return run_sweep(hub or self.hub, **options)
 
     def digest(self, at: datetime, **options: Any) -> SweepReport:

@@ -269,6 +269,22 @@ def test_per_channel_post_rate(client: WebClient) -> None:
         assert limited.chat_postMessage(channel="C0HUB", text="3")["ok"]
 
 
+def test_per_channel_post_rate_with_a_burst() -> None:
+    with Emulator(post_rate_per_channel=1, post_burst=3) as emu:
+        emu.clock = clock = FakeClock()
+        limited = WebClient(token=TOKEN, base_url=emu.base_url, retry_handlers=[])
+        for n in range(3):  # a burst is taken at once…
+            assert limited.chat_postMessage(channel="C0HUB", text=f"burst {n}")["ok"]
+        error = slack_error(limited.chat_postMessage, channel="C0HUB", text="one too many")
+        assert error.response.status_code == 429 and error.response.headers["Retry-After"] == "1"
+        clock.now_value += 1.0  # …then one a second
+        assert limited.chat_postMessage(channel="C0HUB", text="a second later")["ok"]
+        assert slack_error(limited.chat_postMessage, channel="C0HUB", text="too soon").response.status_code == 429
+        clock.now_value += 10.0  # a quiet while refills the burst, no more
+        assert all(limited.chat_postMessage(channel="C0HUB", text=f"again {n}")["ok"] for n in range(3))
+        assert slack_error(limited.chat_postMessage, channel="C0HUB", text="over").response.status_code == 429
+
+
 def test_injected_failures_and_revoked_token(emu: Emulator, client: WebClient) -> None:
     emu.fail("chat.postMessage", "channel_not_found", when=lambda args: args["channel"] == "C0IT")
     assert client.chat_postMessage(channel="C0HUB", text="unaffected")["ok"]

@@ -38,6 +38,7 @@ class Result:
     data: dict[str, Any]
     error: str | None = None
     kind: ErrorKind | None = None
+    retry_after: float | None = None  # a 429 answered rather than waited out: seconds to wait
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -64,6 +65,24 @@ class UserInfo:
     deleted: bool
 
 
+class Turns(Protocol):
+    """One sending pass paced per channel (Slack takes about one message a second in a
+    channel). The pass lasts a given time; what does not get a turn in it waits for the next."""
+
+    def next(self, channels: Sequence[str]) -> str | None:
+        """The first of these channels, in this order, whose turn has come (after waiting for
+        the soonest when none has); None when no turn comes before the pass ends."""
+        ...
+
+    def post(
+        self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None, keys: Sequence[str] = ()
+    ) -> Result:
+        """Post in the channel's turn, carrying `keys` in the message's metadata (for
+        `find_posted`). A 429 is answered (`ratelimited`, with `retry_after`), not waited out:
+        that channel sits out the wait, the others go on."""
+        ...
+
+
 class SlackPort(Protocol):
     """The Web API calls the use cases make. None raises for a Slack error except
     `InstallBroken`, raised when the token no longer works."""
@@ -80,6 +99,10 @@ class SlackPort(Protocol):
     def post_message(
         self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None, key: str | None = None
     ) -> Result: ...
+
+    def turns(self, seconds: float) -> Turns:
+        """A sending pass of at most `seconds`, paced per channel."""
+        ...
 
     def find_posted(self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float | None = None) -> str | None: ...
 

@@ -1,7 +1,10 @@
-"""Every outbound Web API call goes through here: retries, error classes, install health.
+"""Every outbound Web API call goes through here: retries, error classes, install health,
+pacing per channel.
 
 slack_sdk's retry handlers wait out 429s (Retry-After), server errors and dropped
-connections; what still fails is sorted into kinds of error:
+connections, except in a sending pass (`turns`, bot/slack/pacing.py), which keeps to about a
+message a second per channel itself and answers a 429 instead of waiting it out, so that one
+channel told to wait holds up no other. What still fails is sorted into kinds of error:
 - per target (a channel or user that is missing, archived, or without the bot): a person
   must fix it, the other targets go on;
 - per install (the token no longer works): nothing more is sent, /healthz reports it, and
@@ -13,10 +16,11 @@ connections; what still fails is sorted into kinds of error:
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -27,7 +31,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.app.port import ErrorKind, InstallBroken, Result
+from bot.app.port import Blocks, ErrorKind, InstallBroken, Result
+from bot.slack.pacing import Pacer, Turns, retry_after_of
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +90,18 @@ class Gateway:
     """The Slack port's Web API side (`bot.app.port.SlackPort`)."""
 
     def __init__(
-        self, client: WebClient, *, monotonic: Callable[[], float] = time.monotonic, recheck_seconds: float = RECHECK_SECONDS
+        self,
+        client: WebClient,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        recheck_seconds: float = RECHECK_SECONDS,
+        pacer: Pacer | None = None,
     ) -> None:
         self.client = client
+        # The same client without the 429 handler, for sending passes: they pace themselves.
+        self._paced_client = copy.copy(client)
+        self._paced_client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+        self.pacer = pacer or Pacer()
         self._monotonic = monotonic
         self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
@@ -126,13 +140,16 @@ class Gateway:
 
     def call(self, method: str, **params: Any) -> Result:
         """Call a Web API method; never raises for Slack errors, except a broken install."""
+        return self._call(self.client, method, params)
+
+    def _call(self, client: WebClient, method: str, params: dict[str, Any]) -> Result:
         broken = self.check_install()
         if broken:
             raise InstallBroken(broken)
         params = {key: value for key, value in params.items() if value is not None}
         try:
             # The named methods know which endpoints take JSON and which take form fields.
-            response = getattr(self.client, method.replace(".", "_"))(**params)
+            response = getattr(client, method.replace(".", "_"))(**params)
             return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
         except SlackApiError as failure:
             return self._failed(method, failure)
@@ -157,7 +174,8 @@ class Gateway:
             self._log_scope(method, error, failure.response.data if isinstance(failure.response.data, dict) else {})
         else:
             log.warning("slack %s failed: %s (%s)", method, error, kind.value)
-        return Result(False, {}, error, kind)
+        retry_after = retry_after_of(failure.response.headers) if failure.response.status_code == 429 else None
+        return Result(False, {}, error, kind, retry_after=retry_after)
 
     def _log_scope(self, method: str, error: str, data: dict[str, Any]) -> None:
         needed, provided = str(data.get("needed") or "unknown"), str(data.get("provided") or "unknown")
@@ -183,20 +201,23 @@ class Gateway:
     ) -> Result:
         """Post; `key` is carried in the message's metadata so the message can be found again
         (`find_posted`) when a sender died before recording that Slack accepted it."""
-        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}} if key else None
-        return self.call(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            thread_ts=thread_ts,
-            metadata=metadata,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        result = self._call(self.client, "chat.postMessage", _post_params(channel, text, blocks, thread_ts, [key] if key else []))
+        self.pacer.note(str(result.get("channel") or channel))  # what sending passes must leave room for
+        return result
+
+    def turns(self, seconds: float) -> Turns:
+        """A sending pass of at most `seconds`, paced per channel (bot/slack/pacing.py)."""
+        return Turns(self.pacer, self._post_once, seconds)
+
+    def _post_once(
+        self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None, keys: Sequence[str] = ()
+    ) -> Result:
+        """chat.postMessage in a turn already taken: a 429 is answered, not waited out."""
+        return self._call(self._paced_client, "chat.postMessage", _post_params(channel, text, blocks, thread_ts, keys))
 
     def find_posted(self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float | None = None) -> str | None:
-        """The ts of the hub's message carrying `key` in its metadata, if Slack has it."""
+        """The ts of the hub's message carrying `key` in its metadata (alone, or among the
+        keys of a message sent for several), if Slack has it."""
         if thread_ts:
             result = self.call("conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=200)
         else:
@@ -207,7 +228,8 @@ class Gateway:
             return None
         for message in result.get("messages") or []:
             metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == METADATA_TYPE and (metadata.get("event_payload") or {}).get("key") == key:
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and (payload.get("key") == key or key in (payload.get("keys") or ())):
                 return str(message.get("ts"))
         return None
 
@@ -244,6 +266,23 @@ class Gateway:
 
     def publish_home(self, user: str, view: dict) -> Result:
         return self.call("views.publish", user_id=user, view=view)
+
+
+def _post_params(channel: str, text: str, blocks: Blocks | None, thread_ts: str | None, keys: Sequence[str]) -> dict[str, Any]:
+    """chat.postMessage's arguments. The keys of what the message was sent for go into its
+    metadata: the first as `key`, and all of them as `keys` when there are several."""
+    payload: dict[str, Any] = {"key": keys[0]} if keys else {}
+    if len(keys) > 1:
+        payload["keys"] = list(keys)
+    return {
+        "channel": channel,
+        "text": text,
+        "blocks": blocks,
+        "thread_ts": thread_ts,
+        "metadata": {"event_type": METADATA_TYPE, "event_payload": payload} if keys else None,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
 
 
 def error_of(failure: SlackApiError) -> str:

@@ -14,7 +14,6 @@ import logging
 import math
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,10 +80,15 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
         *,
         bot_token: str = "xoxb-sandbox",
         post_rate_per_channel: float | None = None,
+        post_burst: int = 1,
     ):
+        """`post_rate_per_channel`: chat.postMessage calls a second one channel takes, as Slack
+        does (about 1), after `post_burst` at once; more is answered 429 with Retry-After.
+        None (the default) takes any number."""
         super().__init__(workspace)
         self.bot_token = bot_token
         self.post_rate_per_channel = post_rate_per_channel
+        self.post_burst = post_burst
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._revoked = False
@@ -92,7 +96,7 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
         self._faults: list[_Fault] = []
         self._holds: list[Hold] = []
         self._every_hold: list[Hold] = []
-        self._post_times: dict[str, deque[float]] = {}
+        self._post_tokens: dict[str, tuple[float, float]] = {}  # per channel: tokens left, and when
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._responses: list[ResponsePost] = []
         # One table per method family; each family lists its own methods.
@@ -323,18 +327,18 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
         return None
 
     def _check_post_rate(self, channel_arg: str) -> None:
+        """A token bucket per channel: `post_burst` posts at once, refilled at the rate."""
         rate = self.post_rate_per_channel or 0.0
-        window = max(1.0, 1.0 / rate)  # sub-1/s rates need a longer window to allow one post
-        capacity = max(1, math.floor(rate * window))
         target = self.workspace.channel(channel_arg)
-        stamps = self._post_times.setdefault(target.id if target else channel_arg, deque())
+        key = target.id if target else channel_arg
         now = self.clock()
-        while stamps and stamps[0] <= now - window:
-            stamps.popleft()
-        if len(stamps) >= capacity:
-            retry_after = max(1, math.ceil(stamps[0] + window - now))
+        tokens, at = self._post_tokens.get(key, (float(self.post_burst), now))
+        tokens = min(float(self.post_burst), tokens + (now - at) * rate)
+        if tokens < 1.0:
+            self._post_tokens[key] = (tokens, now)
+            retry_after = max(1, math.ceil((1.0 - tokens) / rate))
             raise ApiError("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
-        stamps.append(now)
+        self._post_tokens[key] = (tokens - 1.0, now)
 
     def _response_post(self, token: str, body: bytes) -> Outcome:
         with self._lock:
