@@ -213,6 +213,8 @@ def cmd_nudge(args: argparse.Namespace) -> int:
     counts = ", ".join(
         f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "cancelled", "failed") if report.count(s) or s == "sent"
     )
+    if report.waiting:
+        counts += f"; {report.waiting} message(s) wait for their channel's turn (the next sweep, or serve, sends them)"
     return _finish(
         report, f"nudge sweep as of {report.at.isoformat()}: {report.checked} pair(s) checked; {counts}", json_output=args.format == "json"
     )

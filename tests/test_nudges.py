@@ -263,21 +263,29 @@ def test_a_crash_between_claim_and_send_is_completed_once(world):
     with transaction(world.hub.sessions) as session:
         batch = nudges.plan_batch(session, world.hub.settings, world.clock.now(), people)
         assert len(nudge_claims.claim(session, batch.deliveries, world.clock.now())) == 2
-    # Process 2 dies in the middle of its first post (before Slack answers).
+    # Process 2 leases the first message's nudge and dies in the middle of its post.
     crashing = world.another_process()
-    real_post = crashing.gateway.post_message
+    paced = crashing.gateway.turns
 
-    def dies(*args, **kwargs):
-        raise SystemExit("killed")
+    def dying(seconds):
+        turns = paced(seconds)
 
-    crashing.gateway.post_message = dies  # type: ignore[method-assign]
+        def dies(*args, **kwargs):
+            raise SystemExit("killed")
+
+        turns.post = dies  # type: ignore[method-assign]
+        return turns
+
+    crashing.gateway.turns = dying  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
         world.sweep(paris(9, 10, 15), hub=crashing)
-    crashing.gateway.post_message = real_post  # type: ignore[method-assign]
     crashing.close()
-    assert [row.status for row in world.nudge_rows()] == ["claimed", "claimed"]
-    # A later sweep completes both, once.
-    assert len(sent(world.sweep(paris(9, 10, 30)))) == 2
+    leased, untouched = world.nudge_rows()
+    assert (leased.status, leased.error, leased.not_before) == ("claimed", nudge_claims.IN_FLIGHT, paris(9, 10, 15) + nudge_claims.LEASE)
+    assert (untouched.status, untouched.error) == ("claimed", None)
+    # A later sweep sends the untouched one at once, and the leased one when its lease is over.
+    assert sent(world.sweep(paris(9, 10, 16))) == [untouched.key]
+    assert sent(world.sweep(paris(9, 10, 17))) == [leased.key]
     assert sent(world.sweep(paris(9, 10, 45))) == []
     assert len(world.pair_nudges(first)) == 1 and len(world.pair_nudges(second)) == 1
 
@@ -299,13 +307,15 @@ def test_a_claim_left_overnight_waits_for_working_hours(world):
 
 
 @sqlite_only
-def test_a_rate_limit_is_waited_out_and_the_nudge_sent_once(world, retry_waits):
+def test_a_rate_limit_is_waited_out_by_its_channel_and_the_nudge_sent_once(world, retry_waits):
     initiative = world.propose(paris(2, 10))
-    world.emulator.rate_limit("chat.postMessage", retry_after=1)
+    world.emulator.rate_limit("chat.postMessage", retry_after=2)
     assert len(sent(world.sweep(paris(9, 10)))) == 1
     assert len(world.pair_nudges(initiative)) == 1
     assert [c.status for c in world.emulator.calls_to("chat.postMessage")][-2:] == [429, 200]
-    assert len(retry_waits) == 1 and retry_waits[0] >= 1  # Retry-After was honoured
+    assert world.time.slept == [2.0]  # Retry-After was honoured, by the pass's pacing…
+    assert retry_waits == []  # …not by slack_sdk, which would have held up every other channel
+    assert [row.attempts for row in world.nudge_rows()] == [1]  # the 429 cost no attempt
 
 
 def test_a_target_error_is_recorded_and_the_others_go_on(world):

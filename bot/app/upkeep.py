@@ -1,6 +1,8 @@
 """What `serve` does every few seconds besides answering Slack: handle the events that were
-kept but not handled, send what the outbox still owes, and once a day learn the workspace's
-people. Each part is shared safely between replicas (claims and leases in the database)."""
+kept but not handled, send what the outbox still owes, send the nudges claimed and due that
+earlier passes had no turn for (a backlog goes out pass after pass, at each channel's pace),
+and once a day learn the workspace's people. Each part is shared safely between replicas
+(claims and leases in the database)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import contextlib
 import logging
 
 from bot.app import discuss, outbox
+from bot.app.delivery import send_due
 from bot.app.hub import Hub
 from bot.app.people import sync_users
 from bot.app.port import InstallBroken
@@ -22,6 +25,11 @@ def upkeep(hub: Hub) -> outbox.DrainReport:
     report = outbox.drain(hub)
     if report.sent or report.failed:
         log.info("outbox: %d sent, %d failed, %d to retry", len(report.sent), len(report.failed), len(report.retrying))
+    if report.install_error is None:
+        nudged = send_due(hub)
+        if nudged.lines or nudged.waiting:
+            counts = ", ".join(f"{nudged.count(status)} {status}" for status in ("sent", "deferred", "failed"))
+            log.info("nudges: %s; %d messages wait for their channel's turn", counts, nudged.waiting)
     with contextlib.suppress(InstallBroken):  # logged by the gateway; /healthz says it
         sync_users(hub)
     return report

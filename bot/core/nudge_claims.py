@@ -1,13 +1,19 @@
 """The nudge outbox: every nudge, escalation and digest is claimed under a unique key before
-it is sent, and sent by whichever sender first locks it. Nothing here talks to Slack: the
-sender (bot/app/sweep.py) locks, rechecks, posts and reports back with `mark_sent` and friends.
+it is sent, and sent by whichever sender first leases it. Nothing here talks to Slack: the
+sender (bot/app/delivery.py) locks, rechecks, leases, posts and reports back with `mark_sent`
+and friends.
 
 - `claim` records a delivery under its key (`pair:12:r3:L2:U0CEO`) with INSERT … ON CONFLICT
   DO NOTHING, in the transaction that planned it: a second sweep computes the same key and
   claims nothing.
-- `lock` takes claimed nudges for sending (FOR UPDATE SKIP LOCKED; on SQLite an UPDATE takes
-  the database's write lock), and the sender marks them in that same transaction. A crash
-  before the commit leaves them claimed: a later sweep sends them, once.
+- `lock` takes claimed nudges whose moment has come (FOR UPDATE SKIP LOCKED; on SQLite an
+  UPDATE takes the database's write lock) for a short transaction: recheck, then `lease` and
+  commit. No lock is held while Slack is called: the lease moves `not_before` on by LEASE and
+  says IN_FLIGHT in `error`, so no other sender takes them meanwhile. The outcome is written
+  in another short transaction (`leased`, then `mark_sent` and friends).
+- A sender that dies leaves its lease to run out: the nudges are due again, and the next
+  sender, seeing IN_FLIGHT, first looks for the message in Slack by its key (the message's
+  metadata) before sending it again.
 - `recheck` assesses the pair again before sending: a pair that recovered, was snoozed, or
   moved to another round since the nudge was planned is not nudged.
 """
@@ -20,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -33,6 +39,9 @@ from bot.models import Nudge, Pair
 PAIR, EXECUTIVE, DIGEST = "pair", "executive", "digest"  # Nudge.kind
 CLAIMED, SENT, FAILED, CANCELLED = "claimed", "sent", "failed", "cancelled"  # Nudge.status
 MAX_ATTEMPTS = 5
+LEASE = timedelta(seconds=90)  # longer than a post can take, retries and a pass's wait included
+IN_FLIGHT = "in flight"  # the error of a leased nudge until its outcome is written
+RETRY_AFTER = timedelta(minutes=15)  # a failed attempt waits this long, doubled each time
 
 
 @dataclass(frozen=True)
@@ -89,19 +98,39 @@ class Pending:
     id: int
     kind: str
     channel: str | None
+    initiative_id: int | None
 
 
 def pending(session: Session, now: datetime, *, pair_ids: Sequence[int] | None = None, limit: int = 1000) -> list[Pending]:
-    """Claimed nudges whose moment has come, oldest first."""
-    query = select(Nudge.id, Nudge.kind, Nudge.channel).where(Nudge.status == CLAIMED, Nudge.not_before <= now)
+    """Claimed nudges whose moment has come (or whose lease ran out), oldest first."""
+    query = select(Nudge.id, Nudge.kind, Nudge.channel, Nudge.initiative_id).where(Nudge.status == CLAIMED, Nudge.not_before <= now)
     if pair_ids is not None:
         query = query.where(Nudge.pair_id.in_(pair_ids))
     return [Pending(*row) for row in session.execute(query.order_by(Nudge.not_before, Nudge.id).limit(limit))]
 
 
-def lock(session: Session, ids: Sequence[int]) -> list[Nudge]:
-    """Take these nudges for sending, if still claimed and nobody else holds them."""
-    free = list(session.scalars(select(Nudge.id).where(Nudge.id.in_(ids), Nudge.status == CLAIMED).with_for_update(skip_locked=True)))
+def lock(
+    session: Session,
+    now: datetime,
+    *,
+    ids: Sequence[int] | None = None,
+    kind: str | None = None,
+    initiative_id: int | None = None,
+    channel: str | None = None,
+) -> list[Nudge]:
+    """Take claimed nudges whose moment has come for a short transaction, skipping those
+    another sender holds: these `ids`, or all of one `kind` in one initiative's thread or
+    to one person (`channel`), so that what goes to one place goes in one message."""
+    query = select(Nudge.id).where(Nudge.status == CLAIMED, Nudge.not_before <= now)
+    if ids is not None:
+        query = query.where(Nudge.id.in_(ids))
+    if kind is not None:
+        query = query.where(Nudge.kind == kind)
+    if initiative_id is not None:
+        query = query.where(Nudge.initiative_id == initiative_id)
+    if channel is not None:
+        query = query.where(Nudge.channel == channel)
+    free = list(session.scalars(query.with_for_update(skip_locked=True)))
     if not free:
         return []
     # SQLite ignores FOR UPDATE: this write takes its database lock until commit (on Postgres
@@ -109,8 +138,36 @@ def lock(session: Session, ids: Sequence[int]) -> list[Nudge]:
     session.execute(
         update(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).values(status=CLAIMED).execution_options(synchronize_session=False)
     )
-    query = select(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED).order_by(Nudge.id)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    taken = select(Nudge).where(Nudge.id.in_(free), Nudge.status == CLAIMED, Nudge.not_before <= now).order_by(Nudge.id)
+    return list(session.scalars(taken.execution_options(populate_existing=True)))
+
+
+def lease(rows: Sequence[Nudge], now: datetime) -> tuple[datetime, set[int]]:
+    """Hold these nudges while their message is posted, outside any transaction; commit at
+    once. The lease's end names it (`leased`). Also says which of them a sender held before
+    and never said how it went: that message may be in Slack already."""
+    until = now + LEASE
+    unknown = {row.id for row in rows if row.error == IN_FLIGHT}
+    for row in rows:
+        row.not_before, row.error = until, IN_FLIGHT
+    return until, unknown
+
+
+def leased(session: Session, ids: Sequence[int], until: datetime) -> list[Nudge]:
+    """These nudges, if still held under the lease that ends `until`, locked to write how it went."""
+    query = select(Nudge).where(Nudge.id.in_(ids), Nudge.status == CLAIMED, Nudge.not_before == until, Nudge.error == IN_FLIGHT)
+    return list(session.scalars(query.order_by(Nudge.id).with_for_update().execution_options(populate_existing=True)))
+
+
+def release(nudge: Nudge, now: datetime, error: str | None = None) -> None:
+    """Not sent, and not the nudge's fault (its channel's turn did not come, a 429): due
+    again at once, no attempt counted."""
+    nudge.not_before, nudge.error = now, error
+
+
+def not_in_flight() -> Any:
+    """Nudges no sender holds: another writer leaves those to their sender."""
+    return or_(Nudge.error.is_(None), Nudge.error != IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -130,6 +187,7 @@ class PairView:
     hub_ts: str | None
     blocked_by: str | None
     nudged_at: datetime | None  # when the pair itself was nudged this round
+    recipients: tuple[str, ...] = ()  # whom this nudge addresses: both leads, or one in their own hours
 
 
 def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -> PairView | None:
@@ -160,6 +218,7 @@ def recheck(session: Session, settings: Settings, nudge: Nudge, now: datetime) -
         hub_ts=initiative.hub_ts,
         blocked_by=pair.blocked_by,
         nudged_at=first.sent_at if first is not None else None,
+        recipients=tuple(nudge.recipients or ()),
     )
 
 
@@ -171,21 +230,24 @@ def cancel(nudge: Nudge, reason: str) -> None:
     nudge.status, nudge.error = CANCELLED, reason
 
 
-def nudged_on(session: Session, person: str, day: date, zone: ZoneInfo) -> bool:
-    """Whether the person was sent a nudge DM (an escalation) on `day` of their calendar."""
+def nudged_on(session: Session, person: str, day: date, zone: ZoneInfo, now: datetime) -> bool:
+    """Whether the person was sent a nudge DM (an escalation) on `day` of their calendar, or
+    another sender is sending them one right now."""
     start = local_moment(day, time(0), zone)
-    query = select(Nudge.id).where(
-        Nudge.kind == EXECUTIVE,
-        Nudge.channel == person,
+    sent_that_day = and_(
         Nudge.status == SENT,
         Nudge.sent_at >= start,
         Nudge.sent_at < local_moment(day + timedelta(days=1), time(0), zone),
     )
+    in_flight = and_(Nudge.status == CLAIMED, Nudge.error == IN_FLIGHT, Nudge.not_before > now)
+    query = select(Nudge.id).where(Nudge.kind == EXECUTIVE, Nudge.channel == person, or_(sent_that_day, in_flight))
     return session.scalar(query.limit(1)) is not None
 
 
 def defer(nudge: Nudge, until: datetime) -> None:
     nudge.not_before = until
+    if nudge.error == IN_FLIGHT:
+        nudge.error = None
 
 
 def mark_sent(nudge: Nudge, ts: str, now: datetime) -> None:
@@ -193,12 +255,15 @@ def mark_sent(nudge: Nudge, ts: str, now: datetime) -> None:
     nudge.attempts += 1
 
 
-def mark_failed(nudge: Nudge, error: str, *, final: bool) -> None:
-    """A failed attempt: final for a target that cannot take it, else retried by later sweeps."""
+def mark_failed(nudge: Nudge, error: str, now: datetime, *, final: bool) -> None:
+    """A failed attempt: final for a target that cannot take it, else tried again later, each
+    time after twice as long (RETRY_AFTER), until MAX_ATTEMPTS."""
     nudge.attempts += 1
     nudge.error = error
     if final or nudge.attempts >= MAX_ATTEMPTS:
         nudge.status = FAILED
+    else:
+        nudge.not_before = now + RETRY_AFTER * 2 ** (nudge.attempts - 1)
 
 
 def delivery_of(nudge: Nudge) -> Delivery:

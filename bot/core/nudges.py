@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.core import health, rules
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
-from bot.core.nudge_claims import CANCELLED, CLAIMED, EXECUTIVE, PAIR, Delivery, pair_key
+from bot.core.nudge_claims import CANCELLED, CLAIMED, EXECUTIVE, PAIR, Delivery, not_in_flight, pair_key
 from bot.models import Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
@@ -251,15 +251,15 @@ def _nudged_at(nudge: Nudge) -> datetime:
 def end_round(session: Session, pair: Pair) -> None:
     """Close the pair's round; what it still had waiting to be sent is not sent.
 
-    Nudges a sender holds right now are skipped, not waited for: that sender checks the round
-    again before posting.
+    Nudges a sender holds right now (locked, or leased while it posts) are skipped, not waited
+    for: that sender checks the round again before posting, or has posted already.
     """
-    waiting = select(Nudge.id).where(Nudge.pair_id == pair.id, Nudge.status == CLAIMED).with_for_update(skip_locked=True)
+    waiting = select(Nudge.id).where(Nudge.pair_id == pair.id, Nudge.status == CLAIMED, not_in_flight()).with_for_update(skip_locked=True)
     ids = list(session.scalars(waiting))
     if ids:
         session.execute(
             update(Nudge)
-            .where(Nudge.id.in_(ids), Nudge.status == CLAIMED)
+            .where(Nudge.id.in_(ids), Nudge.status == CLAIMED, not_in_flight())
             .values(status=CANCELLED, error="the round ended before it was sent")
             .execution_options(synchronize_session=False)
         )

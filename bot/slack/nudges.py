@@ -1,5 +1,6 @@
-"""Nudges as people read them (pure): level 1 in the initiative's hub thread to both leads,
-level 2 as one DM to an executive naming every pair of theirs that needs a push."""
+"""Nudges as people read them (pure): level 1 in the initiative's hub thread to the leads of
+every pair of it that stalled (one message), level 2 as one DM to an executive naming every
+pair of theirs that needs a push."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.slack.ids import Action, NudgeRef, dump
 from bot.slack.wording import fit_lines, function_name, in_order, initiative_label, pair_name, short_day, working_days
 
 BUTTONED = 15  # pairs in one executive DM that get their own buttons; the rest are listed
+BUTTONED_PAIRS = 20  # pairs in one thread message with their own buttons: 2 blocks each, within 50
 SHOWN_OVERDUE = 5
 
 
@@ -44,27 +46,60 @@ def _ref(view: PairView) -> str:
     return dump(NudgeRef(view.pair_id, view.round, view.nudge_id))
 
 
-def pair_nudge(view: PairView, settings: Settings, leads: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
-    """Level 1, in the initiative's hub thread, addressed to both functions' leads."""
+def pair_nudge(views: Sequence[PairView], settings: Settings) -> tuple[str, list[dict[str, Any]]]:
+    """Level 1, in the initiative's hub thread: every pair of it due now in one message, each
+    named with its leads (those of `view.recipients`: only leads in their working hours)."""
+    if len(views) == 1:
+        return _one_pair(views[0], settings)
+    first = views[0]
+    label = initiative_label(first.initiative_id, first.title)
+    blocks = [bk.section(f":wave: *{len(views)} pairs of functions* have not worked together on *{label}* lately.")]
+    for view in views[:BUTTONED_PAIRS]:
+        lines = [f"*{pair_name(settings, view.functions)}* — {_who(view)}", *_silence_lines(view, settings)]
+        blocks.append(bk.section(fit_lines(lines, "`/cdo status` shows the rest")))
+        blocks.append(_pair_buttons(view))
+    rest = views[BUTTONED_PAIRS:]
+    if rest:
+        lines = [f"• *{pair_name(settings, v.functions)}* — {_who(v)}, {working_days(v.health.days_silent)}" for v in rest]
+        blocks.append(bk.section(fit_lines(lines, f"`/cdo status {first.initiative_id}` lists them all")))
+    blocks.append(bk.context(_what_counts(first, settings)))
+    text = f"{len(views)} pairs of functions: no joint activity on #{first.initiative_id} lately"
+    return text, bk.fit_message(blocks)
+
+
+def _one_pair(view: PairView, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
     pair = pair_name(settings, view.functions)
-    who = " ".join(bk.mention(lead) for lead in leads)
-    escalate = bk.mention(view.sponsor) if view.sponsor else "the executives"
     blocks = [
-        bk.section(f":wave: {who} — *{pair}* have not worked together on *{initiative_label(view.initiative_id, view.title)}* lately."),
+        bk.section(
+            f":wave: {_who(view)} — *{pair}* have not worked together on *{initiative_label(view.initiative_id, view.title)}* lately."
+        ),
         bk.section("\n".join(_silence_lines(view, settings))),
-        bk.context(
-            f"A reply in this thread or a commitment between you counts. If nothing joint happens in "
-            f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help."
-        ),
-        bk.actions(
-            bk.button("We're on it", Action.NUDGE_ON_IT.value, _ref(view), style="primary"),
-            bk.button("Snooze a week", Action.NUDGE_SNOOZE.value, _ref(view)),
-            bk.button("Blocked", Action.NUDGE_BLOCKED.value, _ref(view), style="danger"),
-            block_id=f"nudge.{view.nudge_id}",
-        ),
+        bk.context(_what_counts(view, settings)),
+        _pair_buttons(view),
     ]
     text = f"{pair}: no joint activity on #{view.initiative_id} for {working_days(view.health.days_silent)}"
     return text, blocks
+
+
+def _who(view: PairView) -> str:
+    return " ".join(bk.mention(lead) for lead in view.recipients)
+
+
+def _what_counts(view: PairView, settings: Settings) -> str:
+    escalate = bk.mention(view.sponsor) if view.sponsor else "the executives"
+    return (
+        f"A reply in this thread or a commitment between you counts. If nothing joint happens in "
+        f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help."
+    )
+
+
+def _pair_buttons(view: PairView) -> dict[str, Any]:
+    return bk.actions(
+        bk.button("We're on it", Action.NUDGE_ON_IT.value, _ref(view), style="primary"),
+        bk.button("Snooze a week", Action.NUDGE_SNOOZE.value, _ref(view)),
+        bk.button("Blocked", Action.NUDGE_BLOCKED.value, _ref(view), style="danger"),
+        block_id=f"nudge.{view.nudge_id}",
+    )
 
 
 def _escalation_reason(view: PairView, settings: Settings, zone: ZoneInfo) -> str:

@@ -146,3 +146,36 @@ def test_a_broken_install_shows_on_healthz(hub, clock):
     except urllib.error.HTTPError as error:
         assert error.code == 503
         assert json.loads(error.read())["slack"] == "install error: token_revoked"
+
+
+@sqlite_only
+def test_a_button_in_a_message_of_several_pairs_answers_for_its_own_pair(hub, clock):
+    initiative = steps.propose(hub, functions=["marketing", "it", "hr"])
+    clock.set(paris(9, 10))
+    assert [line.status for line in run_sweep(hub.runtime).lines] == ["sent"] * 3
+    [message] = [m for m in hub.emulator.thread(initiative.hub_channel, initiative.hub_ts) if "nudge_on_it" in json.dumps(m.blocks)]
+    buttons = [block for block in message.blocks if block["type"] == "actions"]
+    assert len(buttons) == 3
+    second = buttons[1]
+    snooze = next(e for e in second["elements"] if e["action_id"] == "nudge_snooze")
+    clock.set(paris(9, 11))
+    response = steps.click(
+        hub,
+        user_id="U0CEO",  # the sponsor may answer for any pair of the initiative
+        action_id="nudge_snooze",
+        value=snooze["value"],
+        channel_id=message.channel,
+        block_id=second["block_id"],
+        message=message.to_api(),
+    )
+    assert response.status == 200 and hub.emulator.responses[-1].json["text"].startswith("No nudges for ")
+    with hub.runtime.sessions() as session:
+        states = {pair.id: pair.state for pair in session.scalars(select(Pair).where(Pair.initiative_id == initiative.id))}
+    snoozed = json.loads(snooze["value"])["pair"]
+    assert states.pop(snoozed) == "snoozed" and set(states.values()) == {"stalled"}
+    updated = hub.emulator.message(message.channel, message.ts)
+    assert [block.get("block_id") for block in updated.blocks if block["type"] == "actions"] == [
+        buttons[0]["block_id"],
+        buttons[2]["block_id"],
+    ]
+    assert "Snoozed until" in json.dumps(updated.blocks)

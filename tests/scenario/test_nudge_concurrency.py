@@ -82,6 +82,18 @@ def test_three_sweeps_at_once_send_each_message_once(world):
     assert len(world.nudge_rows()) == 2 * PAIRS
 
 
+def test_three_sweeps_at_once_batch_each_pair_once_in_its_thread(world):
+    ids = [world.propose(paris(2, 10), functions=("marketing", "it", "hr"), title=f"Three functions {n}") for n in range(6)]
+    world.clock.set(paris(9, 10))
+    keys = sent_keys(at_once(world))
+    assert len(keys) == 3 * len(ids) and set(keys.values()) == {1}
+    for initiative in ids:
+        messages = world.pair_nudges(initiative)
+        mentioned = Counter(n for message in messages for n in nudge_ids_in(message))
+        assert len(mentioned) == 3 and set(mentioned.values()) == {3}  # each pair once, with its three buttons
+    assert all(row.status == "sent" for row in world.nudge_rows())
+
+
 @pytest.mark.postgres
 def test_three_cli_processes_at_once_send_each_message_once(migrated_postgres_url, emulator, tmp_path: Path):
     world = World(migrated_postgres_url, emulator)
