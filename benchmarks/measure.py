@@ -9,13 +9,14 @@ kind's leftovers do not weigh on the next.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -25,8 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks import table, world
-from benchmarks.processes import SIGNING_SECRET, Server, timed_command
-from bot.core import rules
+from benchmarks.processes import SIGNING_SECRET, Server, command_output, timed_command
+from bot.app.delivery import places
+from bot.core import nudge_claims, rules
 from bot.models import Commitment, Initiative, Outbox
 from bot.sandbox import forms
 from bot.sandbox.emulator import Emulator, ResponsePost
@@ -77,6 +79,16 @@ class Timing:
         return cls(statistics.median(seconds for seconds, _problem in runs), problem)
 
 
+@dataclass(frozen=True)
+class SweepMessages:
+    """What one sweep over every due pair would send (its dry run): nudges, and the messages
+    they make once batched (one per initiative thread, one DM per person)."""
+
+    nudges: int = 0
+    messages: int = 0
+    hub_channel: int = 0  # messages into the hub channel, at Slack's pace of one a second
+
+
 @dataclass
 class Results:
     """What one stage measured; benchmarks/table.py turns it into rows."""
@@ -88,6 +100,7 @@ class Results:
     proposal_calls: Counter[str]
     rss: tuple[float, float]  # hub, anchor (MB)
     pending_commitments: int = 0  # fewer than the Done clicks sent: the rest clicked one again
+    sweep: SweepMessages = field(default_factory=SweepMessages)
 
 
 class Stage:
@@ -340,10 +353,21 @@ class Stage:
         home_publish = self._timed("Home", self.home_publish)
         calls = self._timed("proposal", self.proposal_calls)
         commands = self._timed("commands", self.commands)
+        sweep = self._timed("sweep messages", self.sweep_messages)
         for server in self.servers:
             server.check_alive()
         rss = (self.hub.rss_mb(), self.anchor.rss_mb())
-        return Results(acks, pairs_answer, home_publish, commands, calls, rss, self.pending_commitments)
+        return Results(acks, pairs_answer, home_publish, commands, calls, rss, self.pending_commitments, sweep)
+
+    def sweep_messages(self) -> SweepMessages:
+        """The dry run's nudges (due now, or at their recipients' next working hour), grouped
+        into messages by the sender's own rule (bot.app.delivery.places)."""
+        args = ["nudge", "--dry-run", "--format", "json"]
+        output = command_output(args, self.config, self.database_url, self.emulator.base_url, self.emulator.bot_token)
+        nudges = [item for item in json.loads(output) if item["status"] in ("planned", "deferred")]
+        due = [nudge_claims.Pending(n, item["kind"], item["channel"], item["initiative_id"]) for n, item in enumerate(nudges)]
+        made = places(due)
+        return SweepMessages(len(nudges), len(made), sum(1 for place in made if place.kind == nudge_claims.PAIR))
 
     def _timed(self, name: str, step: Callable[[], Any]) -> Any:
         started = time.perf_counter()

@@ -102,3 +102,13 @@ def timed_command(args: list[str], config: Path, database_url: str, api_url: str
     except (IndexError, ValueError):
         raise RuntimeError(f"`cdo-hub {' '.join(args)}` did not say how long it took ({done.returncode}):\n{done.stderr[-3000:]}") from None
     return float(timed["seconds"]), int(timed["code"])
+
+
+def command_output(args: list[str], config: Path, database_url: str, api_url: str, bot_token: str) -> str:
+    """What one `cdo-hub` command prints (it must succeed)."""
+    env = environment(SLACK_BOT_TOKEN=bot_token, SLACK_API_URL=api_url, DATABASE_URL=database_url)
+    command = [sys.executable, "-m", "bot", "--config", str(config), *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"`cdo-hub {' '.join(args)}` failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout

@@ -90,6 +90,11 @@ def stage(kind: str, size: int, plan: Plan, server: str, notes: list[str]) -> li
             progress(f"{kind}, {size:,}: measured in {time.perf_counter() - started:.1f} s ({steps})")
         finally:
             engine.dispose()
+    sweep = results.sweep
+    notes.append(
+        f"{kind}, {size:,}: one sweep's {sweep.nudges:,} nudges make {sweep.messages:,} messages, {sweep.hub_channel:,} of them "
+        f"in the hub channel: {sweep.hub_channel / 60:.0f} min at Slack's pace of one a second there"
+    )
     calls = ", ".join(f"{method} ×{n}" for method, n in results.proposal_calls.most_common())
     notes.append(f"{kind}, {size:,}: Slack calls for one proposal: {calls}")
     clicks = CONCURRENCY + plan.requests // 2 * 2

@@ -42,6 +42,7 @@ def labels() -> list[str]:
         "digest --dry-run",
         "report pairs",
         "nudge --dry-run, all due pairs",
+        "messages one sweep sends, all due pairs",
         f"Slack calls per proposal, {PROPOSAL_FUNCTIONS} functions",
         f"serve RSS (≤ {RSS_GOAL:.0f} MB)",
     ]
@@ -77,6 +78,9 @@ def rows(results: Results, size: int, database: str) -> list[Row]:
     found.append(against_goal(results.commands["digest"], ANSWER_GOAL))
     found.append(against_goal(results.commands["report"], ANSWER_GOAL))
     found.append(against_goal(results.commands["nudge"], SWEEP_GOAL))
+    sweep = results.sweep  # batched: one message per thread and person, never more than one per nudge
+    batched = sweep.messages / sweep.nudges if sweep.nudges else 0.0
+    found.append(Row(next(names), size, database, f"{sweep.messages:,} messages", f"{sweep.nudges:,} nudges", batched, batched <= 1))
     calls, allowed = sum(results.proposal_calls.values()), PROPOSAL_FUNCTIONS + 2
     found.append(Row(next(names), size, database, f"{calls} calls", f"goal ≤ {allowed} calls", calls / allowed, calls <= allowed))
     hub_mb, anchor_mb = results.rss

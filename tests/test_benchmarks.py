@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from benchmarks import table, world
-from benchmarks.measure import Latency, Results, Timing
+from benchmarks.measure import Latency, Results, SweepMessages, Timing
 from bot.config import parse
 from bot.core import rules
 from bot.db import make_engine, make_sessionmaker, upgrade
@@ -56,6 +56,7 @@ def results(**changes) -> Results:
         commands={"digest": Timing(0.2), "report": Timing(0.3), "nudge": Timing(1.9)},
         proposal_calls=Counter({"chat.postMessage": 7}),
         rss=(100.0, 40.0),
+        sweep=SweepMessages(nudges=900, messages=400, hub_channel=380),
     )
     return Results(**{**fields, **changes})
 
@@ -72,6 +73,7 @@ def test_table_rows_say_which_figures_miss_their_goal():
         commands={"digest": Timing(0.2), "report": Timing(1.0), "nudge": Timing(1.9)},
         proposal_calls=Counter({"chat.postMessage": 7, "chat.getPermalink": 1}),
         rss=(121.0, 40.0),
+        sweep=SweepMessages(nudges=10, messages=12, hub_channel=12),
     )
     missed = {row.what: row.cells() for row in table.rows(worse, 1000, "sqlite") if not row.met}
     assert set(missed) == {
@@ -81,10 +83,12 @@ def test_table_rows_say_which_figures_miss_their_goal():
         "report pairs",  # the goal is under 1 s
         "Slack calls per proposal, 5 functions",
         "serve RSS (≤ 120 MB)",
+        "messages one sweep sends, all due pairs",  # batching never makes more messages than nudges
     }
     assert missed["/cdo pairs answer"][3] == "3.01 s (1 of 5: answered 404)"
     assert missed["ack p99 Done click (≤ 1.5× anchor)"][3] == "30.0 ms (2 not 200)"
     assert missed["Slack calls per proposal, 5 functions"][3:] == ("8 calls", "goal ≤ 7 calls", "1.14× over")
+    assert missed["messages one sweep sends, all due pairs"][3:] == ("12 messages", "10 nudges", "1.20× over")
 
 
 def test_a_short_run_prints_every_row_of_the_table():
@@ -99,3 +103,4 @@ def test_a_short_run_prints_every_row_of_the_table():
         assert (size, database) == ("100", "sqlite"), what
         assert hub and reference and ratio.split()[0].endswith("×"), what
     assert "machine: " in done.stdout and "Slack calls for one proposal" in done.stdout
+    assert "in the hub channel" in done.stdout
