@@ -69,7 +69,7 @@ def record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None
     except events.AlreadyProcessed:
         return None
     outbox.drain(hub, keys=keys)
-    refresh_homes(hub, owner)
+    refresh_homes(hub, *([owner] if owner is not None else []))
     return commitment_id
 
 
@@ -136,7 +136,7 @@ def apply(
         keys = owed.owe_change(session, change, commitment.initiative_id, hub.clock.now())
         owner = commitment.owner
     outbox.drain(hub, keys=keys)
-    refresh_homes(hub, owner, user)
+    refresh_homes(hub, *(person for person in (owner, user) if person is not None))
     return True
 
 

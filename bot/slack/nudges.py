@@ -37,6 +37,16 @@ def _silence_lines(view: PairView, settings: Settings) -> list[str]:
         )
     if len(overdue) > SHOWN_OVERDUE:
         lines.append(f"• …and {len(overdue) - SHOWN_OVERDUE} more overdue")
+    unanswered = view.health.unanswered
+    for request in unanswered[:SHOWN_OVERDUE]:
+        asked = function_name(settings, request.from_function)
+        lines.append(
+            f"• Unanswered: {function_name(settings, request.to_function)} asked {asked} for "
+            f"“{bk.user_text(request.what, 200)}” by {request.due.isoformat()} (request #{request.id}, from "
+            f"{bk.mention(request.asked_by)}): {asked} has not answered in {working_days(request.days_waiting)}"
+        )
+    if len(unanswered) > SHOWN_OVERDUE:
+        lines.append(f"• …and {len(unanswered) - SHOWN_OVERDUE} more unanswered requests")
     return lines
 
 
@@ -49,12 +59,13 @@ def pair_nudge(view: PairView, settings: Settings, leads: Sequence[str]) -> tupl
     pair = pair_name(settings, view.functions)
     who = " ".join(bk.mention(lead) for lead in leads)
     escalate = bk.mention(view.sponsor) if view.sponsor else "the executives"
+    answer = " Answering the request on its message in this thread counts too." if view.health.unanswered else ""
     blocks = [
         bk.section(f":wave: {who} — *{pair}* have not worked together on *{initiative_label(view.initiative_id, view.title)}* lately."),
         bk.section("\n".join(_silence_lines(view, settings))),
         bk.context(
             f"A reply in this thread or a commitment between you counts. If nothing joint happens in "
-            f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help."
+            f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help.{answer}"
         ),
         bk.actions(
             bk.button("We're on it", Action.NUDGE_ON_IT.value, _ref(view), style="primary"),
