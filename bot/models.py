@@ -152,7 +152,11 @@ class Pair(Base):
 
 
 class Commitment(Base):
-    """A promise from one function to another on one initiative."""
+    """A promise from one function to another on one initiative, or a request for one.
+
+    A request (`requested_by` set) asks `from_function` for something: it has no owner until
+    someone of that function accepts it, or proposes another date (`proposed_due`,
+    `proposed_by`) that the asker accepts; then it is a promise like any other."""
 
     __tablename__ = "commitments"
 
@@ -160,10 +164,13 @@ class Commitment(Base):
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"), index=True)
     from_function: Mapped[str] = mapped_column(String(40))
     to_function: Mapped[str] = mapped_column(String(40))
-    owner: Mapped[str] = mapped_column(String(32), index=True)
+    owner: Mapped[str | None] = mapped_column(String(32), index=True)
     what: Mapped[str] = mapped_column(Text)
     due: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
+    requested_by: Mapped[str | None] = mapped_column(String(32))
+    proposed_due: Mapped[date | None] = mapped_column(Date)
+    proposed_by: Mapped[str | None] = mapped_column(String(32))
     hub_channel: Mapped[str | None] = mapped_column(String(32))
     hub_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

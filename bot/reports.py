@@ -42,6 +42,7 @@ def commitment_row(commitment: Commitment) -> dict[str, Any]:
         "what": commitment.what,
         "due": _iso(commitment.due),
         "status": commitment.status,
+        "requested_by": commitment.requested_by,
     }
 
 

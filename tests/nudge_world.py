@@ -21,7 +21,7 @@ from bot.app.digest import run_digest
 from bot.app.propose import deliver
 from bot.app.sweep import SweepReport, run_sweep
 from bot.clock import FixedClock
-from bot.core import activity, commitments, initiatives
+from bot.core import activity, commitments, initiatives, requests
 from bot.db import transaction
 from bot.models import Initiative, Nudge, Pair
 from bot.runtime import Runtime, build_runtime
@@ -119,6 +119,15 @@ class World:
             initiative = session.get(Initiative, initiative_id)
             draft = commitments.Draft(owner=owner, from_function=ends[0], to_function=ends[1], what=what, due=due)
             return commitments.create(session, draft, initiative, [ends[0]], at).id
+
+    def ask(
+        self, initiative_id: int, at: datetime, due: date, *, ends=("it", "marketing"), asker: str = "U0CMO", what: str = "API spec"
+    ) -> int:
+        """`asker` asks `ends[0]` for something, for `ends[1]` (a request, answered by nobody yet)."""
+        with transaction(self.hub.sessions) as session:
+            initiative = session.get(Initiative, initiative_id)
+            draft = commitments.Draft(owner=asker, from_function=ends[0], to_function=ends[1], what=what, due=due)
+            return requests.ask(session, draft, initiative, asker, activity.functions_of(asker, self.hub.settings), at).id
 
     def sweep(self, at: datetime, hub: Runtime | None = None, **options: Any) -> SweepReport:
         self.clock.set(at)

@@ -56,6 +56,9 @@ def test_the_pairs_report_has_every_pair_of_functions_with_its_figures(world):
         "done_commitments": 1,
         "last_joint_activity_at": "2026-03-03T14:00:00+00:00",  # aware UTC
         "state": "stalled",  # an overdue commitment, and the second initiative is silent
+        "requests_waiting": 0,
+        "requests_accepted": 0,
+        "requests_declined": 0,
     }
     assert report[frozenset({"marketing", "hr"})]["state"] == "never-met"
     assert report[frozenset({"it", "hr"})]["initiatives"] == 0
@@ -123,6 +126,34 @@ def test_the_digest_says_what_matters(world):
     assert "*Marketing × IT* — 1 joint initiative, commitments 2 open / 1 overdue / 0 done" in text
     assert "*Never met in 90 days*" in text and "*IT × HR*: <@U0CIO> and <@U0CHRO> meet for 30 minutes" in text
     assert "*Marketing × HR*" in text.split("*Never met")[0]  # they have a joint initiative
+
+
+def test_the_digest_counts_requests_answered_and_declined_per_pair(world):
+    initiative = world.propose(paris(2, 10), functions=("marketing", "it", "hr"))
+    world.ask(initiative, paris(2, 11), due=date(2026, 4, 1), what="Waiting")
+    world.ask(initiative, paris(2, 11), due=date(2026, 4, 1), what="Answered later", ends=("marketing", "it"), asker="U0CIO")
+    declined = world.ask(initiative, paris(2, 11), due=date(2026, 4, 1), what="Declined", ends=("hr", "it"), asker="U0CIO")
+    accepted = world.ask(initiative, paris(2, 11), due=date(2026, 4, 1), what="Accepted")
+    with transaction(world.hub.sessions) as session:
+        session.get(Commitment, declined).status = "declined"
+        taken = session.get(Commitment, accepted)
+        taken.status, taken.owner = "open", "U0IT1"
+    report = pairs_report(world, paris(9, 10))
+    it_marketing = report[frozenset({"marketing", "it"})]
+    assert (it_marketing["requests_waiting"], it_marketing["requests_accepted"], it_marketing["requests_declined"]) == (2, 1, 0)
+    assert it_marketing["open_commitments"] == 1  # the accepted one; a request is owed by nobody yet
+    it_hr = report[frozenset({"hr", "it"})]
+    assert (it_hr["requests_waiting"], it_hr["requests_accepted"], it_hr["requests_declined"]) == (0, 0, 1)
+
+    world.digest(paris(16, 9))
+    [message] = world.digests("U0CEO")
+    text = json.dumps(message.blocks, ensure_ascii=False)
+    assert (
+        "*Marketing × IT* — 1 joint initiative, commitments 1 open / 0 overdue / 0 done, requests 1 accepted / 0 declined / 2 waiting"
+        in text
+    )
+    assert "*IT × HR* — 1 joint initiative, commitments 0 open / 0 overdue / 0 done, requests 0 accepted / 1 declined / 0 waiting" in text
+    assert "*Marketing × HR* — 1 joint initiative, commitments 0 open / 0 overdue / 0 done, last met" in text  # no requests: not said
 
 
 @sqlite_only

@@ -146,3 +146,51 @@ def test_a_due_date_at_the_end_of_time_never_changes_the_pair():
     active = health.assess(pair(a=MONDAY, b=MONDAY), [far], MONDAY, SETTINGS)
     assert active.state == "active"
     assert active.changes_at == datetime(2026, 3, 5, 0, 0, tzinfo=PARIS)  # quiet from Thursday, as without it
+
+
+def request(created: datetime, due: date, *, proposed: date | None = None, initiative: str = "active") -> Commitment:
+    """Marketing asks IT (IT is `from_function`, the function asked)."""
+    return Commitment(
+        id=7,
+        from_function="it",
+        to_function="marketing",
+        owner=None,
+        requested_by="U0MKT1",
+        what="Clear the ERP obstacle",
+        due=due,
+        status="requested",
+        proposed_due=proposed,
+        created_at=created,
+        initiative=Initiative(status=initiative),
+    )
+
+
+def test_an_unanswered_request_stalls_its_pair_after_stall_days_and_is_never_overdue():
+    asked = request(MONDAY, due=MONDAY.date())  # wanted today: the date passes tomorrow
+    friday = MONDAY + days(4)
+    busy = pair(a=friday - timedelta(hours=1), b=friday - timedelta(hours=1))
+    before = health.assess(busy, [asked], friday, SETTINGS)  # four working days waiting
+    assert before.state == "active" and before.overdue == () and before.unanswered == ()
+    assert before.changes_at == MONDAY.replace(hour=0) + days(7)  # the fifth working day begins
+
+    monday = MONDAY + days(7)
+    busy = pair(a=monday - timedelta(hours=1), b=monday - timedelta(hours=1))
+    after = health.assess(busy, [asked], monday, SETTINGS)
+    assert after.stalled and after.overdue == ()
+    [waiting] = after.unanswered
+    assert (waiting.id, waiting.from_function, waiting.asked_by, waiting.days_waiting) == (7, "it", "U0MKT1", 5)
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [
+        request(MONDAY, date(2026, 4, 1), proposed=date(2026, 4, 15)),  # another date waits for the asker
+        request(MONDAY, date(2026, 4, 1), initiative="dropped"),
+    ],
+    ids=["other-date-proposed", "closed-initiative"],
+)
+def test_a_request_no_longer_waiting_on_the_function_asked_stalls_nothing(answered):
+    monday = MONDAY + days(7)
+    busy = pair(a=monday - timedelta(hours=1), b=monday - timedelta(hours=1))
+    assessed = health.assess(busy, [answered], monday, SETTINGS)
+    assert assessed.state == "active" and assessed.unanswered == ()

@@ -1,6 +1,6 @@
 """The two forms of a pair's health agree: `assess` + `state_of` (one pair, in Python) and
-`state_sql` (every pair, in one query), on a grid of silences, commitments, snoozes and
-escalations, at moments across a week and a weekend, on both databases."""
+`state_sql` (every pair, in one query), on a grid of silences, commitments, snoozes,
+escalations and requests, at moments across a week and a weekend, on both databases."""
 
 from __future__ import annotations
 
@@ -66,6 +66,34 @@ def build(url: str, now: datetime) -> list[int]:
             session.add(initiative)
             session.flush()
             ids.append(pair.id)
+        # Requests between two busy functions: their age alone decides, unless another date waits.
+        for n, (age, countered) in enumerate(product(SILENCES[1:], (False, True))):
+            asked = now - age
+            initiative = Initiative(
+                title=f"request {n}", journey="customer", status="active", proposer="U0CMO", created_at=BEGINNING, updated_at=BEGINNING
+            )
+            busy = now - timedelta(hours=1)
+            pair = Pair(
+                function_a="it", function_b="marketing", state="active", created_at=BEGINNING, last_activity_a=busy, last_activity_b=busy
+            )
+            initiative.pairs.append(pair)
+            initiative.commitments.append(
+                Commitment(
+                    from_function="it",
+                    to_function="marketing",
+                    owner=None,
+                    requested_by="U0MKT1",
+                    what="w",
+                    due=now.astimezone(PARIS).date() - timedelta(days=3),  # its date passed: never overdue all the same
+                    status="requested",
+                    proposed_due=now.astimezone(PARIS).date() + timedelta(days=9) if countered else None,
+                    created_at=asked,
+                    updated_at=asked,
+                )
+            )
+            session.add(initiative)
+            session.flush()
+            ids.append(pair.id)
     engine.dispose()
     return ids
 
@@ -78,8 +106,9 @@ def test_sql_and_python_decide_the_same_state(migrated_url, now):
     with make_sessionmaker(engine)() as session:
         in_sql = dict(session.execute(select(Pair.id, health.state_sql(cut, now))).all())
         ranks = dict(session.execute(select(Pair.id, health.rank_sql(cut, now))).all())
-        in_python = {}
+        in_python, titles = {}, {}
         for pair in session.scalars(select(Pair)):
+            titles[pair.id] = pair.initiative.title
             assessed = health.assess(pair, pair.initiative.commitments, now, SETTINGS)
             in_python[pair.id] = health.state_of(pair, assessed, now)
     engine.dispose()
@@ -87,6 +116,8 @@ def test_sql_and_python_decide_the_same_state(migrated_url, now):
     assert {ranks[i] for i in ranks} <= set(health.RANK.values())
     assert all(ranks[i] == health.RANK[in_python[i]] for i in ranks)
     assert set(in_python.values()) >= {health.ACTIVE, health.QUIET, health.STALLED, health.SNOOZED, health.ESCALATED}
+    requests = {pair_id: state for pair_id, state in in_python.items() if titles[pair_id].startswith("request")}
+    assert set(requests.values()) == {health.ACTIVE, health.STALLED}  # both ways, by the request alone
 
 
 def test_silent_since_counts_back_working_days():

@@ -25,6 +25,7 @@ from bot.sandbox.emulator import block_problems
 from bot.sandbox.harness import demo_settings
 from bot.slack import blocks as bk
 from bot.slack import guard, messages, mirror, modals
+from bot.slack import requests as request_messages
 from bot.slack.ids import (
     INT_RANGE,
     MESSAGE_TS,
@@ -34,6 +35,7 @@ from bot.slack.ids import (
     BadValue,
     Block,
     CommitmentRef,
+    DateOffer,
     NudgeRef,
     Shortcut,
     StatusChoice,
@@ -337,6 +339,8 @@ def reply_payload(**event: Any) -> dict[str, Any]:
 TEMPLATES = [
     action_payload(Action.COMMIT, value=dump(InitiativeRef(12))),
     action_payload(Action.COMMITMENT_DONE, value=dump(CommitmentRef(3))),
+    action_payload(Action.REQUEST_ACCEPT, value=dump(CommitmentRef(4))),
+    action_payload(Action.REQUEST_ACCEPT_DATE, value=dump(DateOffer(4, "2026-04-15"))),
     action_payload(Action.NUDGE_SNOOZE, value=dump(NudgeRef(1, 2, 3))),
     action_payload(Action.OPEN_DISCUSSION, value=dump(InitiativeRef(12)), url="https://acme.slack.com/archives/C0HUB/p1"),
     action_payload(Action.INITIATIVE_STATUS, type="overflow", selected_option={"value": dump(StatusChoice(12, "done"))}),
@@ -347,6 +351,7 @@ TEMPLATES = [
     form_payload(View.PROPOSE, ProposeMeta()),
     form_payload(View.COMMIT, CommitMeta(12)),
     form_payload(View.SLIP, ChangeMeta(3, "2026-04-01")),
+    form_payload(View.DECLINE, ChangeMeta(4, "2026-04-01")),
     {"command": "/cdo", "text": "status 12", "user_id": "U0CMO", "trigger_id": "trg.1", "channel_id": "C0HUB", "response_url": "https://x"},
     {
         "type": "message_action",
@@ -494,6 +499,8 @@ def test_what_the_guard_lets_through_bolt_and_the_listeners_can_read(body):
 def test_the_guard_knows_the_value_of_every_button_the_hub_renders():
     initiative = hostile_initiative("t", "p", "o", "why")
     blocks = messages.card(initiative, SETTINGS)[1] + messages.commitment(initiative.commitments[0], SETTINGS)[1]
+    for countered in (False, True):
+        blocks += request_messages.message(hostile_request("what", "why", countered=countered), SETTINGS)[1]
     elements = [element for block in blocks if block["type"] == "actions" for element in block["elements"]]
     checked = 0
     for element in elements:
@@ -503,13 +510,13 @@ def test_the_guard_knows_the_value_of_every_button_the_hub_renders():
         for option in element.get("options", []):
             load(guard.OPTION_VALUES[element["action_id"]], option["value"])
             checked += 1
-    assert checked >= 5
+    assert checked >= 10
 
 
 # --- rendering user text ---------------------------------------------------------------------------
 
 THREAD = "https://acme.slack.com/archives/C0HUB/p1712345678123456"
-OURS = re.compile(r"<@(U0CMO|U0CEO|U0CIO)>|<#C0MKT>|<https://acme\.slack\.com/[^<>|\s]*\|[^<>]*>")
+OURS = re.compile(r"<@(U0CMO|U0CEO|U0CIO|U0MKT1)>|<#C0MKT>|<https://acme\.slack\.com/[^<>|\s]*\|[^<>]*>")
 
 
 def shown(blocks: Any) -> list[str]:
@@ -619,6 +626,60 @@ def test_messages_about_initiatives_show_hostile_text_as_text(title, problem, ob
         assert_harmless(shown([block for block in view["blocks"] if block["type"] != "input"]))
 
 
+def hostile_request(what: str, because: str, *, countered: bool = False, status: str = "requested") -> Commitment:
+    now = datetime(2026, 3, 9, 9, tzinfo=UTC)
+    request = Commitment(
+        id=4,
+        initiative_id=12,
+        from_function="it",
+        to_function="marketing",
+        owner=None,
+        requested_by="U0MKT1",
+        what=stored(what),
+        due=date(2026, 4, 1),
+        status=status,
+        proposed_due=date(2026, 4, 15) if countered else None,
+        proposed_by="U0CIO" if countered else None,
+    )
+    action = "declined" if status == "declined" else "other_date"
+    request.history = [
+        CommitmentChange(actor="U0MKT1", action="requested", to_status="requested", new_due=date(2026, 4, 1), at=now),
+        CommitmentChange(
+            commitment=request,
+            commitment_id=4,
+            actor="U0CIO",
+            action=action,
+            to_status=status,
+            old_due=date(2026, 4, 1),
+            new_due=date(2026, 4, 15),
+            reason=stored(because),
+            at=now,
+        ),
+    ]
+    return request
+
+
+@FEW
+@given(long_hostile, long_hostile)
+def test_requests_show_hostile_text_as_text(what, because):
+    for request in (
+        hostile_request(what, because),
+        hostile_request(what, because, countered=True),
+        hostile_request(what, because, status="declined"),
+    ):
+        fallback, blocks = request_messages.message(request, SETTINGS)
+        assert_fits(blocks)
+        assert_harmless([fallback, *shown(blocks)])
+        assert_harmless([request_messages.announcement(request.history[-1])])
+    for view in (
+        modals.answer_modal(View.OTHER_DATE, 4, what, "2026-04-01"),
+        modals.answer_modal(View.DECLINE, 4, what, "2026-04-01"),
+        modals.commit_modal(SETTINGS, 12, what, ["it", "marketing"], "it", mine=["it"], on_behalf=True),
+    ):
+        assert_fits(view["blocks"], bk.VIEW_BLOCK_LIMIT)
+        assert_harmless(shown([block for block in view["blocks"] if block["type"] != "input"]))
+
+
 def hostile_names(name: str) -> Any:
     functions = {key: replace(function, name=name or "x") for key, function in SETTINGS.functions.items()}
     return replace(SETTINGS, functions=functions)
@@ -634,6 +695,7 @@ def test_function_names_from_the_configuration_are_shown_as_text(name, title):
         "routed post": messages.routed_post(initiative, initiative.functions[0], settings_, THREAD),
         "status": messages.status(initiative, settings_, THREAD),
         "commitment": messages.commitment(initiative.commitments[0], settings_),
+        "request": request_messages.message(hostile_request(title, title, countered=True), settings_),
     }
     for fallback, blocks in built.values():
         assert_fits(blocks)

@@ -216,3 +216,51 @@ def test_migrations_directory_is_the_packaged_one():
     # `pip install -e .` ships migrations as a package: bot.db must find its env.py there.
     assert (Path(MIGRATIONS_DIR) / "env.py").is_file()
     assert any((Path(MIGRATIONS_DIR) / "versions").glob("*.py"))
+
+
+# --- 0003: promises and requests ---------------------------------------------------------------
+
+
+def test_promises_made_before_requests_keep_their_owner_and_history(database_url, engine):
+    """0003 rebuilds `commitments` on SQLite (an owner may now be empty): nothing is lost,
+    not even the history that cascades from it; going back turns requests into cancelled rows."""
+    upgrade(database_url, "0002")
+    at = "2026-03-02 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO initiatives (id, title, problem, journey, obstacles, status, proposer, created_at, updated_at) "
+                f"VALUES (1, 't', '', 'customer', '', 'active', 'U0CMO', '{at}', '{at}')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO commitments (id, initiative_id, from_function, to_function, owner, what, due, status, created_at, updated_at) "
+                f"VALUES (1, 1, 'it', 'marketing', 'U0CIO', 'API', '2026-04-01', 'open', '{at}', '{at}')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO commitment_changes (id, commitment_id, actor, action, to_status, at) "
+                f"VALUES (1, 1, 'U0CIO', 'created', 'open', '{at}')"
+            )
+        )
+    upgrade(database_url)
+    engine.dispose()
+    with engine.begin() as connection:
+        kept = connection.execute(text("SELECT owner, requested_by, proposed_due FROM commitments")).one()
+        assert tuple(kept) == ("U0CIO", None, None)
+        assert connection.execute(text("SELECT count(*) FROM commitment_changes")).scalar_one() == 1
+        connection.execute(
+            text(
+                "INSERT INTO commitments (id, initiative_id, from_function, to_function, owner, requested_by, what, due, status, "
+                "created_at, updated_at) VALUES (2, 1, 'it', 'marketing', NULL, 'U0MKT1', 'ERP', '2026-04-01', 'requested', "
+                f"'{at}', '{at}')"
+            )
+        )
+    downgrade(database_url, "0002")
+    engine.dispose()
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, owner, status FROM commitments ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(1, "U0CIO", "open"), (2, "U0MKT1", "cancelled")]
+    assert differences(engine) != []  # the models are ahead of 0002 again

@@ -33,7 +33,12 @@ COMMITMENT_RULES: dict[str, tuple[Predicate, Expression]] = {
     "overdue": (lambda c: rules.is_overdue(c, TODAY), lambda: rules.overdue(TODAY)),
     "due soon": (lambda c: rules.is_due_soon(c, TODAY), lambda: rules.due_soon(TODAY)),
     "due later": (lambda c: rules.is_due_later(c, TODAY), lambda: rules.due_later(TODAY)),
+    "request": (rules.is_request, rules.request),
+    "unanswered": (rules.is_unanswered, rules.unanswered),
+    "accepted": (rules.was_accepted, rules.accepted),
 }
+ASKED = {"requested_by": "U0MKT1"}  # a commitment that began as a request
+COUNTERED = {"proposed_due": TODAY + timedelta(days=20), "proposed_by": "U0CIO"}
 
 # (commitment status, initiative status, days from today to due) -> the rules that hold.
 MEANING = [
@@ -50,6 +55,13 @@ MEANING = [
     ("open", "done", -1, set()),  # nothing is owed on a closed initiative
     ("slipped", "dropped", 1, set()),
     ("blocked", "dropped", -1, set()),
+    # Requests: asked, never owed nor late until a function promises it.
+    ("requested", "active", -30, {"request", "unanswered"}),
+    ("requested", "active", 3, {"request"}, COUNTERED),  # another date waits for the asker
+    ("requested", "done", -1, set()),
+    ("declined", "active", -1, set()),
+    ("open", "active", -1, {"live", "pending", "overdue", "accepted"}, ASKED),  # once accepted, a promise like any
+    ("done", "dropped", 3, {"accepted"}, ASKED),
 ]
 
 
@@ -66,13 +78,16 @@ def store(sessions, cases) -> dict[int, tuple]:
     with transaction(sessions) as session:
         for case in cases:
             status, initiative_status, offset = case[:3]
+            extra = dict(case[4]) if len(case) > 4 else {}
+            if status in (rules.REQUESTED, rules.DECLINED):  # a request: asked, owned by nobody
+                extra = {**ASKED, "owner": None, **extra}
             initiative = Initiative(
                 title="t", journey="customer", status=initiative_status, proposer="U0CMO", created_at=NOW, updated_at=NOW
             )
             commitment = Commitment(
                 from_function="it",
                 to_function="marketing",
-                owner="U0CIO",
+                **{"owner": "U0CIO", **extra},
                 what="w",
                 due=TODAY + timedelta(days=offset),
                 status=status,
@@ -101,7 +116,7 @@ def held(sessions, ids) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
 def test_each_rule_means_what_it_says(sessions):
     stored = store(sessions, MEANING)
     by_predicate, by_query = held(sessions, list(stored))
-    for id_, (status, initiative_status, offset, expected) in stored.items():
+    for id_, (status, initiative_status, offset, expected, *_) in stored.items():
         for name in COMMITMENT_RULES:
             case = f"{status} commitment due {offset:+d} on a {initiative_status} initiative: {name}"
             assert (id_ in by_predicate[name]) == (name in expected), case
@@ -109,7 +124,11 @@ def test_each_rule_means_what_it_says(sessions):
 
 
 def test_predicates_and_expressions_agree_on_every_combination(sessions):
-    cases = list(product(rules.COMMITMENT_STATUSES, rules.INITIATIVE_STATUSES, OFFSETS))
+    # Half the promises began as requests; half the requests wait for the asker to take another date.
+    cases = [
+        (status, initiative, offset, None, (COUNTERED if status == rules.REQUESTED else ASKED) if offset % 2 else {})
+        for status, initiative, offset in product(rules.COMMITMENT_STATUSES, rules.INITIATIVE_STATUSES, OFFSETS)
+    ]
     stored = store(sessions, cases)
     by_predicate, by_query = held(sessions, list(stored))
     for name in COMMITMENT_RULES:
@@ -162,6 +181,15 @@ def test_the_home_tab_the_digest_pair_health_and_the_reports_agree(migrated_url,
     assert ids(mine.blocked) == expected["blocked"]  # owed, but not overdue: they wait on someone else
     assert ids(marketing.owed_to_me) == expected["live"]
     assert (row.open_commitments, row.overdue_commitments) == (len(expected["live"]), len(expected["overdue"]))
+    # Requests: asked of IT on the Home tab and counted per pair, never among what is owed.
+    assert ids(mine.asked_of_me) == expected["request"]
+    declined = {id_ for id_, case in stored.items() if case[0] == rules.DECLINED}
+    assert (row.requests_waiting, row.requests_accepted, row.requests_declined) == (
+        len(expected["request"]),
+        len(expected["accepted"]),
+        len(declined),
+    )
+    assert not expected["request"] & (expected["live"] | expected["overdue"])
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunct
 CARD, ROUTE, CONFIRMATION, ROUTE_FAILURES = "card", "route", "confirmation", "route_failures"
 COMMITMENT, COMMITMENT_UPDATE, ANNOUNCEMENT = "commitment", "commitment_update", "announcement"
 CARD_UPDATE, STATUS_LINE, MIRROR = "card_update", "status_line", "mirror"
+NOTICE = "notice"  # a DM to one person: what became of a form they sent, when only later known
 CONFIRM_WITHIN = timedelta(minutes=2)  # the proposer hears back by then, routes delivered or not
 
 
@@ -70,6 +71,12 @@ def owe_change(session: Session, change: CommitmentChange, initiative_id: int, n
     announce_key = f"announcement:{change.id}"
     box.record(session, announce_key, ANNOUNCEMENT, now, initiative_id=initiative_id, change=change.id, commitment=change.commitment_id)
     return [update_key, announce_key]
+
+
+def owe_notice(session: Session, key: str, user: str, text: str, now: datetime, *, initiative_id: int | None = None) -> list[str]:
+    """Tell `user` something in a DM, once for `key` (e.g. why a form they sent was refused)."""
+    box.record(session, f"notice:{key}", NOTICE, now, initiative_id=initiative_id, user=user, text=text)
+    return [f"notice:{key}"]
 
 
 def owe_status(session: Session, initiative_id: int, user: str, status: str, now: datetime) -> list[str]:
@@ -287,6 +294,11 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
     return Message(initiative.hub_channel, fallback, blocks, thread_ts=initiative.hub_ts)
 
 
+def _prepare_notice(hub: Hub, session: Session, row: Outbox) -> Message | None:
+    payload = row.payload or {}
+    return Message(str(payload.get("user")), str(payload.get("text") or ""), findable=False)
+
+
 def _forget_words(row: Outbox) -> list[str]:
     # The reply's words were kept only to be copied: once copied (or not copyable), they go.
     row.payload = {key: value for key, value in (row.payload or {}).items() if key != "text"}
@@ -315,4 +327,5 @@ KINDS: dict[str, Kind] = {
     CARD_UPDATE: Kind(_prepare_card_update),
     STATUS_LINE: Kind(_prepare_status_line),
     MIRROR: Kind(_prepare_mirror, _mirror_sent, lambda hub, session, row, error: _forget_words(row)),
+    NOTICE: Kind(_prepare_notice),
 }

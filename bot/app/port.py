@@ -161,10 +161,22 @@ class Renderer(Protocol):
     def announcement(self, change: CommitmentChange) -> str: ...
 
     def commit_form(
-        self, settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None
+        self,
+        settings: Settings,
+        initiative_id: int,
+        title: str,
+        functions: list[str],
+        from_default: str | None,
+        *,
+        mine: Sequence[str] = (),
+        on_behalf: bool = False,
     ) -> dict[str, Any]: ...
 
     def change_form(self, action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]: ...
+
+    def answer_form(self, action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
+        """Propose another date for a request, or decline it (`action` as in bot.core.requests)."""
+        ...
 
     def mirror(self, author: str, channel_id: str, text: str, *, permalink: str | None = None, files: int = 0) -> Rendered: ...
 

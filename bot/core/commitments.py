@@ -63,16 +63,38 @@ def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
         refusal.problems.setdefault("what", "Say what is promised.")
     elif len(what) > WHAT_LIMIT:
         refusal.problems.setdefault("what", f"Keep this under {WHAT_LIMIT} characters.")
-    if draft.due is None:
-        refusal.problems["due"] = "Choose a due date."
-    elif draft.due < today:
-        refusal.problems["due"] = "The due date is in the past."
-    elif rules.too_far(draft.due, today):
-        refusal.problems["due"] = rules.TOO_FAR
+    problem = date_problem(draft.due, today, "The due date")
+    if problem:
+        refusal.problems["due"] = problem
     return refusal
 
 
-def create(session: Session, draft: Draft, initiative: Initiative, actor_functions: list[str], now: datetime) -> Commitment:
+def date_problem(day: date | None, today: date, name: str) -> str | None:
+    """What is wrong with a date a person chose (`name` says which: "The due date")."""
+    if day is None:
+        return f"Choose {name[0].lower()}{name[1:]}."
+    if day < today:
+        return f"{name} is in the past."
+    if rules.too_far(day, today):
+        return rules.TOO_FAR
+    return None
+
+
+def reason_problem(reason: str, *, required: bool) -> str | None:
+    reason = clean(reason).strip()
+    if not reason:
+        return "Give a reason: the other function needs to know." if required else None
+    if len(reason) > REASON_LIMIT:
+        return f"Keep this under {REASON_LIMIT} characters."
+    return None
+
+
+def create(
+    session: Session, draft: Draft, initiative: Initiative, actor_functions: list[str], now: datetime, *, recorded_by: str | None = None
+) -> Commitment:
+    """The promise of `draft.owner`, or, with `recorded_by`, one that hub staff or an admin
+    records on the giving function's behalf (the history keeps who did)."""
+    actor = recorded_by or draft.owner
     commitment = Commitment(
         initiative_id=initiative.id,
         from_function=draft.from_function,
@@ -85,32 +107,35 @@ def create(session: Session, draft: Draft, initiative: Initiative, actor_functio
         updated_at=now,
     )
     commitment.history.append(
-        CommitmentChange(actor=draft.owner, action="created", from_status=None, to_status="open", new_due=draft.due, at=now)
+        CommitmentChange(actor=actor, action="created", from_status=None, to_status="open", new_due=draft.due, at=now)
     )
     session.add(commitment)
     session.flush()
-    _joint_activity(session, initiative, commitment, draft.owner, actor_functions, "commitment", now)
+    joint_activity(session, initiative, commitment, actor, actor_functions, "commitment", now)
     return commitment
+
+
+def recorded_by(commitment: Commitment) -> str | None:
+    """Who recorded the promise on its function's behalf, when not its owner's own act."""
+    first = commitment.history[0] if commitment.history else None
+    if first is None or first.action != "created" or first.actor == commitment.owner:
+        return None
+    return first.actor
 
 
 def validate_change(action: str, commitment: Commitment, today: date, *, new_due: date | None, reason: str) -> Refusal:
     refusal = Refusal()
     transition = TRANSITIONS[action]
     if transition.needs_date:
-        if new_due is None:
-            refusal.problems["due"] = "Choose the new due date."
-        elif new_due < today:
-            refusal.problems["due"] = "The new due date is in the past."
-        elif rules.too_far(new_due, today):
-            refusal.problems["due"] = rules.TOO_FAR
-        elif new_due == commitment.due:
-            refusal.problems["due"] = "That is the current due date: choose a new one."
+        problem = date_problem(new_due, today, "The new due date")
+        if problem is None and new_due == commitment.due:
+            problem = "That is the current due date: choose a new one."
+        if problem:
+            refusal.problems["due"] = problem
     if transition.needs_reason:
-        reason = clean(reason).strip()
-        if not reason:
-            refusal.problems["reason"] = "Give a reason: the other function needs to know."
-        elif len(reason) > REASON_LIMIT:
-            refusal.problems["reason"] = f"Keep this under {REASON_LIMIT} characters."
+        problem = reason_problem(reason, required=True)
+        if problem:
+            refusal.problems["reason"] = problem
     return refusal
 
 
@@ -154,11 +179,11 @@ def change(
     )
     session.add(record)
     session.flush()
-    _joint_activity(session, initiative, commitment, actor, actor_functions, f"commitment_{action}", now)
+    joint_activity(session, initiative, commitment, actor, actor_functions, f"commitment_{action}", now)
     return record
 
 
-def _joint_activity(
+def joint_activity(
     session: Session, initiative: Initiative, commitment: Commitment, actor: str, actor_functions: list[str], kind: str, at: datetime
 ) -> None:
     """A commitment change is joint activity of the pair it links when a function's member

@@ -47,6 +47,10 @@ class PairRow:
     done_commitments: int
     last_joint_activity_at: datetime | None
     state: str
+    # Requests between them, either way: waiting for an answer, accepted (promises now), declined.
+    requests_waiting: int = 0
+    requests_accepted: int = 0
+    requests_declined: int = 0
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,9 @@ class PairRow:
             "done_commitments": self.done_commitments,
             "last_joint_activity_at": self.last_joint_activity_at.isoformat() if self.last_joint_activity_at else None,
             "state": self.state,
+            "requests_waiting": self.requests_waiting,
+            "requests_accepted": self.requests_accepted,
+            "requests_declined": self.requests_declined,
         }
 
 
@@ -117,17 +124,20 @@ def pair_rows(session: Session, settings: Settings, now: datetime) -> tuple[Pair
     window = now - timedelta(days=settings.digest.never_met_days)
     cut = health.cutoffs(now, settings)
     counts: dict[tuple[str, str], list[int]] = {}
-    for a, b, open_, late, done in session.execute(
+    for a, b, *values in session.execute(
         select(
             Commitment.from_function,
             Commitment.to_function,
             func.sum(case((rules.live(), 1), else_=0)),
             func.sum(case((rules.overdue(today), 1), else_=0)),
             func.sum(case((Commitment.status == "done", 1), else_=0)),
+            func.sum(case((rules.request(), 1), else_=0)),
+            func.sum(case((rules.accepted(), 1), else_=0)),
+            func.sum(case((Commitment.status == rules.DECLINED, 1), else_=0)),
         ).group_by(Commitment.from_function, Commitment.to_function)
     ):
-        total = counts.setdefault(ordered_pair(a, b), [0, 0, 0])
-        for i, value in enumerate((open_, late, done)):
+        total = counts.setdefault(ordered_pair(a, b), [0] * 6)
+        for i, value in enumerate(values):
             total[i] += int(value or 0)
     worst = func.min(case((rules.open_initiative(), health.rank_sql(cut, now)), else_=None))
     grouped = {
@@ -157,8 +167,8 @@ def pair_rows(session: Session, settings: Settings, now: datetime) -> tuple[Pair
             state = by_rank[int(rank)]
         else:
             state = health.QUIET  # they met lately, but have no open initiative together
-        open_, late, done = counts.get(key, [0, 0, 0])
-        rows.append(PairRow((a, b), count, open_, late, done, met, state))
+        open_, late, done, waiting, accepted, declined = counts.get(key, [0] * 6)
+        rows.append(PairRow((a, b), count, open_, late, done, met, state, waiting, accepted, declined))
     return tuple(rows)
 
 
@@ -239,7 +249,7 @@ def _commitments(session: Session, rule: ColumnElement[bool]) -> Listed:
     base = select(Commitment, Initiative.title).join(Initiative, Initiative.id == Commitment.initiative_id).where(rule)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     items = tuple(
-        CommitmentLine(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due)
+        CommitmentLine(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner or "", c.what, c.due)
         for c, title in session.execute(base.order_by(Commitment.due, Commitment.id).limit(SHOWN))
     )
     return Listed(items, total)

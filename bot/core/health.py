@@ -1,12 +1,14 @@
 """How a pair of functions is doing on one initiative, from its activity and commitments.
 
 A pair is *stalled* when one of its functions (or both) has been silent on the initiative for
-`stall_after_days` working days, or when a commitment between them is overdue
-(`rules.is_overdue`); *quiet* from half that silence on; else *active*. A function that never
-acted is silent since the pair began. Days, and the day a commitment is overdue from, are of
-the hub's calendar: a pair has no time zone of its own. A commitment that could only be late
-after the calendar's END (due 9999-12-31, typed into the database) is never late: it changes
-nothing in our lifetime.
+`stall_after_days` working days, when a commitment between them is overdue
+(`rules.is_overdue`), or when one of them has left a request of the other unanswered
+(`rules.is_unanswered`) for `stall_after_days` working days; *quiet* from half that silence
+on; else *active*. A request is never overdue: it counts against the function asked only by
+going unanswered. A function that never acted is silent since the pair began. Days, and the
+day a commitment is overdue from, are of the hub's calendar: a pair has no time zone of its
+own. A commitment that could only be late after the calendar's END (due 9999-12-31, typed into
+the database) is never late: it changes nothing in our lifetime.
 
 The stored `Pair.state` adds what only the nudges know: `snoozed` and `escalated`.
 """
@@ -39,6 +41,19 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class Unanswered:
+    """A request of one function to the other that `from_function` has not answered."""
+
+    id: int
+    from_function: str  # the function asked
+    to_function: str
+    asked_by: str
+    what: str
+    due: date
+    days_waiting: int  # working days
+
+
+@dataclass(frozen=True)
 class Health:
     functions: tuple[str, str]
     silent_days: tuple[int, int]  # working days, in the order of `functions`
@@ -47,6 +62,7 @@ class Health:
     stalled: bool
     quiet: bool
     changes_at: datetime | None  # when time alone will change this assessment
+    unanswered: tuple[Unanswered, ...] = ()  # for `stall_after_days` working days or more
 
     @property
     def state(self) -> str:
@@ -79,7 +95,7 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
             reached = week.add_working_days(moment, threshold, zone) if days < threshold else None
             if reached is not None:
                 later.append(reached)
-    overdue = []
+    overdue, unanswered = [], []
     for commitment in between(pair, commitments):
         if rules.is_overdue(commitment, today):
             overdue.append(
@@ -87,7 +103,7 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
                     commitment.id,
                     commitment.from_function,
                     commitment.to_function,
-                    commitment.owner,
+                    commitment.owner or "",
                     commitment.what,
                     commitment.due,
                     (today - commitment.due).days,
@@ -95,15 +111,33 @@ def assess(pair: Pair, commitments: Iterable[Commitment], now: datetime, setting
             )
         elif rules.is_pending(commitment) and commitment.due < END:
             later.append(local_moment(rules.first_late_day(commitment.due), time(0), zone))
+        if rules.is_unanswered(commitment):
+            waiting = week.working_days_between(commitment.created_at, now, zone)
+            if waiting >= stall:
+                unanswered.append(
+                    Unanswered(
+                        commitment.id,
+                        commitment.from_function,
+                        commitment.to_function,
+                        commitment.requested_by or "",
+                        commitment.what,
+                        commitment.due,
+                        waiting,
+                    )
+                )
+            elif (reached := week.add_working_days(commitment.created_at, stall, zone)) is not None:
+                later.append(reached)
     overdue.sort(key=lambda item: (item.due, item.id))
+    unanswered.sort(key=lambda item: (-item.days_waiting, item.id))
     return Health(
         functions=pair.functions,
         silent_days=(silent[0], silent[1]),
         never_acted=(pair.last_activity_a is None, pair.last_activity_b is None),
         overdue=tuple(overdue),
-        stalled=max(silent) >= stall or bool(overdue),
+        stalled=max(silent) >= stall or bool(overdue) or bool(unanswered),
         quiet=max(silent) >= quiet,
         changes_at=min((moment for moment in later if moment > now), default=None),
+        unanswered=tuple(unanswered),
     )
 
 
@@ -151,18 +185,28 @@ def _longest_silence() -> ColumnElement[datetime]:
     return case((a < b, a), else_=b)
 
 
-def overdue_between(today: date) -> ColumnElement[bool]:
-    """A commitment between the pair's two functions, on its initiative, is overdue."""
-    ends = or_(
+def _between_pair() -> ColumnElement[bool]:
+    return or_(
         and_(Commitment.from_function == Pair.function_a, Commitment.to_function == Pair.function_b),
         and_(Commitment.from_function == Pair.function_b, Commitment.to_function == Pair.function_a),
     )
+
+
+def overdue_between(today: date) -> ColumnElement[bool]:
+    """A commitment between the pair's two functions, on its initiative, is overdue."""
     late = and_(Commitment.status.in_(rules.PENDING_COMMITMENT_STATUSES), Commitment.due < today, Commitment.due < END)
-    return exists(select(Commitment.id).where(Commitment.initiative_id == Pair.initiative_id, ends, late))
+    return exists(select(Commitment.id).where(Commitment.initiative_id == Pair.initiative_id, _between_pair(), late))
+
+
+def unanswered_between(cut: Cutoffs) -> ColumnElement[bool]:
+    """A request between the pair's two functions has waited for its answer since before
+    `stall_before` (`stall_after_days` working days or more)."""
+    waiting = and_(Commitment.status == rules.REQUESTED, Commitment.proposed_due.is_(None), Commitment.created_at < cut.stall_before)
+    return exists(select(Commitment.id).where(Commitment.initiative_id == Pair.initiative_id, _between_pair(), waiting))
 
 
 def stalled_sql(cut: Cutoffs) -> ColumnElement[bool]:
-    return or_(_longest_silence() < cut.stall_before, overdue_between(cut.today))
+    return or_(_longest_silence() < cut.stall_before, overdue_between(cut.today), unanswered_between(cut))
 
 
 def state_sql(cut: Cutoffs, now: datetime) -> ColumnElement[str]:

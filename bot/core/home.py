@@ -5,7 +5,8 @@
   configuration, and the members of the function's channel);
 - the live commitments they owe (bot.core.rules): overdue, due soon and due later, by due date
   in their own calendar, and apart from these the blocked ones, which wait on someone else;
-  and the live commitments owed to their functions;
+  the requests asked of their functions and waiting for an answer (`rules.request`); and the
+  live commitments owed to their functions;
 - for executives and hub staff, the function × function matrix of the digest
   (`digest.pair_rows`): each pair's joint initiatives, its open, overdue and done
   commitments, when it last met and its state.
@@ -47,10 +48,12 @@ class CommitmentItem:
     initiative_title: str
     from_function: str
     to_function: str
-    owner: str
+    owner: str | None  # None for a request nobody has accepted
     what: str
     due: date
     status: str
+    requested_by: str | None = None
+    proposed_due: date | None = None  # another date offered, waiting for the asker
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class HomeData:
     due_soon: Listed = Listed()
     later: Listed = Listed()
     blocked: Listed = Listed()  # owed by the person, waiting on someone else: never overdue
+    asked_of_me: Listed = Listed()  # requests to one of the person's functions, not answered yet
     owed_to_me: Listed = Listed()  # owed to one of the person's functions, by someone else
     matrix: tuple[digest.PairRow, ...] | None = None  # None: not an executive or hub staff
     roles: tuple[str, ...] = ()  # "executive", "hub staff", "admin"
@@ -94,6 +98,7 @@ def gather(session: Session, settings: Settings, user_id: str, functions: Iterab
         due_soon=_commitments(session, mine, rules.due_soon(today)),
         later=_commitments(session, mine, rules.due_later(today)),
         blocked=_commitments(session, mine, rules.blocked()),
+        asked_of_me=_commitments(session, rules.request(), Commitment.from_function.in_(functions)) if functions else Listed(),
         owed_to_me=_commitments(session, rules.live(), Commitment.to_function.in_(functions), Commitment.owner != user_id)
         if functions
         else Listed(),
@@ -146,6 +151,9 @@ def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
         .limit(SHOWN)
     )
     items = tuple(
-        CommitmentItem(c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due, c.status) for c, title in rows
+        CommitmentItem(
+            c.id, c.initiative_id, title, c.from_function, c.to_function, c.owner, c.what, c.due, c.status, c.requested_by, c.proposed_due
+        )
+        for c, title in rows
     )
     return Listed(items, total)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Pair
@@ -52,6 +52,26 @@ def touch(pair: Pair, function_key: str, at: datetime, *, joint: bool = False) -
     # checked again before it is sent.
     if pair.next_check_at is None or pair.next_check_at > at:
         pair.next_check_at = at
+
+
+def check_soon(session: Session, initiative_id: int, functions: tuple[str, str], at: datetime) -> None:
+    """Have the sweep look at the pair of these two functions again by `at`: something that
+    changes its health without being activity (a request asked or answered) happened.
+
+    One conditional UPDATE that only brings the check forward: a sweep holding the row makes
+    it wait, and it then applies to what the sweep wrote."""
+    a, b = ordered_pair(*functions)
+    session.execute(
+        update(Pair)
+        .where(
+            Pair.initiative_id == initiative_id,
+            Pair.function_a == a,
+            Pair.function_b == b,
+            or_(Pair.next_check_at.is_(None), Pair.next_check_at > at),
+        )
+        .values(next_check_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

@@ -11,6 +11,11 @@ queries (`overdue(today)`). tests/test_rules.py checks on real databases that bo
 - A pending commitment is *overdue* when due before today, *due soon* when due within the
   next DUE_SOON_DAYS days, today included (today <= due <= today + 6), and *due later* after
   that: every pending commitment is exactly one of the three.
+- A *request* (status requested, on an open initiative) asks a function for something it has
+  not promised yet: it is never live, pending or overdue, only promises are. It is
+  *unanswered* while no other date proposed by that function waits for the asker: the
+  answer is the asked function's to give. One that was answered is accepted (it became a
+  promise: `requested_by` is set and its status is a promise's) or declined.
 
 A date a person types (an initiative's target date, a commitment's due date, a slip's new
 date) is at most MAX_DATE_YEARS ahead (`too_far`): further than that is a typo, not a plan.
@@ -34,7 +39,8 @@ from bot.models import Commitment, Initiative
 INITIATIVE_STATUSES = ("proposed", "active", "blocked", "done", "dropped")
 OPEN_INITIATIVE_STATUSES = ("proposed", "active", "blocked")
 
-COMMITMENT_STATUSES = ("open", "slipped", "blocked", "done", "cancelled")
+COMMITMENT_STATUSES = ("requested", "declined", "open", "slipped", "blocked", "done", "cancelled")
+REQUESTED, DECLINED = "requested", "declined"
 LIVE_COMMITMENT_STATUSES = ("open", "slipped", "blocked")
 PENDING_COMMITMENT_STATUSES = ("open", "slipped")
 BLOCKED_COMMITMENT_STATUSES = ("blocked",)
@@ -139,3 +145,31 @@ def is_due_later(commitment: Commitment, today: date) -> bool:
 
 def due_later(today: date) -> ColumnElement[bool]:
     return and_(pending(), Commitment.due > last_soon_day(today))
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def is_request(commitment: Commitment) -> bool:
+    return _status_on_open(commitment, (REQUESTED,))
+
+
+def request() -> ColumnElement[bool]:
+    return and_(Commitment.status == REQUESTED, _on_open_initiative())
+
+
+def is_unanswered(commitment: Commitment) -> bool:
+    return is_request(commitment) and commitment.proposed_due is None
+
+
+def unanswered() -> ColumnElement[bool]:
+    return and_(request(), Commitment.proposed_due.is_(None))
+
+
+def was_accepted(commitment: Commitment) -> bool:
+    """A request that became a promise (whatever became of the promise since)."""
+    return commitment.requested_by is not None and commitment.status not in (REQUESTED, DECLINED)
+
+
+def accepted() -> ColumnElement[bool]:
+    return and_(Commitment.requested_by.is_not(None), Commitment.status.not_in((REQUESTED, DECLINED)))

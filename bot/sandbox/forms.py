@@ -48,10 +48,17 @@ def proposal(
     }
 
 
-def commitment(*, giver: str | None, taker: str | None, what: str, due: date | None) -> dict[str, Any]:
-    return {
+def ticked(values: list[str]) -> dict[str, Any]:
+    return {"type": "checkboxes", "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]}
+
+
+def commitment(*, giver: str | None, taker: str | None, what: str, due: date | None, on_behalf: bool = False) -> dict[str, Any]:
+    values = {
         "from_function": {"value": select(giver)},
         "to_function": {"value": select(taker)},
         "what": {"value": text(what)},
         "due": {"value": day(due)},
     }
+    if on_behalf:  # the box hub staff and admins tick to record a function's promise
+        values["on_behalf"] = {"value": ticked(["yes"])}
+    return values

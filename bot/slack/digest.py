@@ -25,12 +25,20 @@ def first_step_line(step: digests.FirstStep, settings: Settings) -> str:
     )
 
 
+def _requests(row: digests.PairRow) -> str:
+    """What became of the requests between the pair, when there were any."""
+    if not (row.requests_waiting or row.requests_accepted or row.requests_declined):
+        return ""
+    return f"requests {row.requests_accepted} accepted / {row.requests_declined} declined / {row.requests_waiting} waiting, "
+
+
 def pairs_blocks(rows: Sequence[digests.PairRow], never_met: Sequence[digests.FirstStep], settings: Settings) -> list[dict[str, Any]]:
     """The function × function matrix and the pairs that never meet (digest and /cdo pairs)."""
     matrix = [
         f"• *{pair_name(settings, row.functions)}* — {row.initiatives} joint initiative{'' if row.initiatives == 1 else 's'}, "
         f"commitments {row.open_commitments} open / {row.overdue_commitments} overdue / {row.done_commitments} done, "
-        f"last met {short_day(row.last_joint_activity_at, settings.tz) if row.last_joint_activity_at else 'never'} · {row.state}"
+        + _requests(row)
+        + f"last met {short_day(row.last_joint_activity_at, settings.tz) if row.last_joint_activity_at else 'never'} · {row.state}"
         for row in rows
     ]
     blocks = [bk.section("*Function × function*\n" + fit_lines(matrix, "`cdo-hub report pairs`"))]

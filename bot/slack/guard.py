@@ -35,7 +35,7 @@ from slack_bolt.middleware import Middleware
 
 from bot.config import Settings
 from bot.slack import blocks as bk
-from bot.slack.ids import MESSAGE_TS, SLACK_ID, Action, BadValue, CommitmentRef, NudgeRef, StatusChoice, View, load
+from bot.slack.ids import MESSAGE_TS, SLACK_ID, Action, BadValue, CommitmentRef, DateOffer, NudgeRef, StatusChoice, View, load
 from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES
 from bot.slack.messages import InitiativeRef
 from bot.slack.modals import ChangeMeta, CommitMeta, ProposeMeta
@@ -51,6 +51,10 @@ BUTTON_VALUES: dict[str, type] = {
     Action.COMMITMENT_DONE.value: CommitmentRef,
     Action.COMMITMENT_SLIP.value: CommitmentRef,
     Action.COMMITMENT_BLOCKED.value: CommitmentRef,
+    Action.REQUEST_ACCEPT.value: CommitmentRef,
+    Action.REQUEST_OTHER_DATE.value: CommitmentRef,
+    Action.REQUEST_DECLINE.value: CommitmentRef,
+    Action.REQUEST_ACCEPT_DATE.value: DateOffer,
     Action.NUDGE_ON_IT.value: NudgeRef,
     Action.NUDGE_SNOOZE.value: NudgeRef,
     Action.NUDGE_BLOCKED.value: NudgeRef,
@@ -62,6 +66,8 @@ FORM_METADATA: dict[str, type] = {
     View.COMMIT.value: CommitMeta,
     View.SLIP.value: ChangeMeta,
     View.BLOCKED.value: ChangeMeta,
+    View.OTHER_DATE.value: ChangeMeta,
+    View.DECLINE.value: ChangeMeta,
 }
 # Actions taken inside a modal: they read the modal's metadata too.
 IN_FORM_ACTIONS: dict[str, type] = {Action.JOURNEY_CHANGED.value: ProposeMeta}

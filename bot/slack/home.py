@@ -82,10 +82,25 @@ def _due(item: CommitmentItem, today: date) -> str:
 
 
 def _commitment_line(item: CommitmentItem, settings: Settings, today: date, *, with_owner: bool = False) -> str:
-    owner = f"{bk.mention(item.owner)} · " if with_owner else ""
+    owner = f"{bk.mention(item.owner)} · " if with_owner and item.owner else ""
     return (
         f"• {owner}*#{item.id}* {_name(settings, item.from_function)} → {_name(settings, item.to_function)}: "
         f"{bk.user_text(item.what, 200)} — {_due(item, today)}{COMMITMENT_EMOJI.get(item.status, '')} "
+        f"· _#{item.initiative_id} {bk.user_text(item.initiative_title, 80)}_"
+    )
+
+
+def _request_line(item: CommitmentItem, settings: Settings, today: date) -> str:
+    wanted = f"wanted by {item.due.isoformat()}" + (" (passed)" if item.due < today else "")
+    asker = bk.mention(item.requested_by) if item.requested_by else "someone"
+    waiting = (
+        f" · :calendar: {item.proposed_due.isoformat()} proposed instead, waiting for {asker}"
+        if item.proposed_due
+        else " · *waiting for your answer*"
+    )
+    return (
+        f"• *#{item.id}* {_name(settings, item.to_function)} asks {_name(settings, item.from_function)}: "
+        f"{bk.user_text(item.what, 200)} — {wanted} · asked by {asker}{waiting} "
         f"· _#{item.initiative_id} {bk.user_text(item.initiative_title, 80)}_"
     )
 
@@ -161,6 +176,18 @@ def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
         blocks += _sections(lines + ([more] if more else []))
     if not owed_total:
         blocks.append(bk.context("Nothing: you owe no open commitment."))
+
+    if data.functions:
+        blocks.append(bk.divider())
+        blocks.append(bk.section(f"*Asked of {_names(settings, data.functions)}* ({data.asked_of_me.total})"))
+        if data.asked_of_me.items:
+            lines = [_request_line(item, settings, data.today) for item in data.asked_of_me.items]
+            if data.asked_of_me.more:
+                lines.append(f"_and {data.asked_of_me.more} more — `cdo-hub report commitments` lists them all_")
+            blocks += _sections(lines)
+            blocks.append(bk.context("Accept, propose another date or decline on the request in its hub thread."))
+        else:
+            blocks.append(bk.context("No request waits for an answer from your functions."))
 
     if data.functions:
         blocks.append(bk.divider())

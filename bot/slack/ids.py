@@ -7,6 +7,7 @@ import json
 import re
 import typing
 from dataclasses import asdict, dataclass, fields
+from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -19,6 +20,10 @@ class Action(str, Enum):
     COMMITMENT_DONE = "commitment_done"
     COMMITMENT_SLIP = "commitment_slip"
     COMMITMENT_BLOCKED = "commitment_blocked"
+    REQUEST_ACCEPT = "request_accept"
+    REQUEST_OTHER_DATE = "request_other_date"
+    REQUEST_DECLINE = "request_decline"
+    REQUEST_ACCEPT_DATE = "request_accept_date"
     INITIATIVE_STATUS = "initiative_status"
     NUDGE_ON_IT = "nudge_on_it"
     NUDGE_SNOOZE = "nudge_snooze"
@@ -32,6 +37,8 @@ class View(str, Enum):
     COMMIT = "commit"
     SLIP = "commitment_slip"
     BLOCKED = "commitment_blocked"
+    OTHER_DATE = "request_other_date"
+    DECLINE = "request_decline"
 
 
 class Shortcut(str, Enum):
@@ -53,6 +60,7 @@ class Block(str, Enum):
     WHAT = "what"
     DUE = "due"
     REASON = "reason"
+    ON_BEHALF = "on_behalf"
 
 
 T = TypeVar("T")
@@ -133,6 +141,17 @@ class CommitmentRef:
     """Button value naming a commitment."""
 
     commitment: int
+
+
+@dataclass(frozen=True)
+class DateOffer:
+    """Button value of "Accept <date>" on a request: the other date the asker saw offered."""
+
+    commitment: int
+    due: str
+
+    def __post_init__(self) -> None:
+        date.fromisoformat(self.due)  # a ValueError makes `load` refuse the value
 
 
 @dataclass(frozen=True)

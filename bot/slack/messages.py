@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.core.commitments import recorded_by
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, CommitmentRef, StatusChoice, dump
@@ -229,23 +230,47 @@ COMMITMENT_EMOJI = {
 }
 
 
+# How the history shows each change: the action, and whether its new date follows it.
+CHANGE_WORDS = {
+    "slip": ("slip", True),
+    "accepted": ("accepted", False),
+    "other_date": ("proposed", True),
+    "date_accepted": ("accepted", True),
+}
+FIRST_ACTIONS = ("created", "requested")  # the message itself says these
+
+
+def history_lines(commitment: Commitment) -> list[str]:
+    lines = []
+    for change in commitment.history[-5:]:
+        if change.action in FIRST_ACTIONS:
+            continue
+        words, dated = CHANGE_WORDS.get(change.action, (change.action, False))
+        lines.append(
+            f"{change.at:%Y-%m-%d} {bk.mention(change.actor)} {words}"
+            + (f" {'to ' if change.action == 'slip' else ''}{change.new_due.isoformat()}" if dated and change.new_due else "")
+            + (f": {bk.user_text(change.reason, 300)}" if change.reason else "")
+        )
+    return lines
+
+
 def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[dict[str, Any]]]:
     """The commitment in the hub thread, updated in place as its status changes."""
     giver = bk.user_text(_names(settings, [commitment.from_function]), 100)
     taker = bk.user_text(_names(settings, [commitment.to_function]), 100)
+    owner = bk.mention(commitment.owner) if commitment.owner else "_nobody yet_"
     lines = [
         f"{COMMITMENT_EMOJI.get(commitment.status, '')} *Commitment #{commitment.id}* — *{giver}* → *{taker}*",
         f"{bk.user_text(commitment.what, 1500)}",
-        f"Owner {bk.mention(commitment.owner)} · due *{commitment.due.isoformat()}* · {commitment.status}",
+        f"Owner {owner} · due *{commitment.due.isoformat()}* · {commitment.status}",
     ]
+    recorder = recorded_by(commitment)
+    if commitment.requested_by:
+        lines.append(f"Asked for by {bk.mention(commitment.requested_by)}")
+    elif recorder:
+        lines.append(f"Recorded by {bk.mention(recorder)} on {giver}'s behalf")
     blocks: list[dict[str, Any]] = [bk.section("\n".join(lines))]
-    history = [
-        f"{change.at:%Y-%m-%d} {bk.mention(change.actor)} {change.action}"
-        + (f" to {change.new_due.isoformat()}" if change.action == "slip" and change.new_due else "")
-        + (f": {bk.user_text(change.reason, 300)}" if change.reason else "")
-        for change in commitment.history[-5:]
-        if change.action != "created"
-    ]
+    history = history_lines(commitment)
     if history:
         blocks.append(bk.context(bk.shorten("\n".join(history), 2000)))
     if commitment.status in ("open", "slipped", "blocked"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -189,6 +189,10 @@ class State:
         values = [_option_value(option) for option in selected] if isinstance(selected, list) else []
         return [value for value in values if value is not None]
 
+    def ticked(self, block: Block, value: str) -> bool:
+        """Whether the checkbox option `value` is ticked."""
+        return value in self.options(block)
+
     def user(self, block: Block) -> str | None:
         value = self._element(block).get("selected_user")
         return value if isinstance(value, str) and USER_ID.fullmatch(value) and SLACK_ID.fullmatch(value) else None
@@ -242,23 +246,61 @@ def _function_select(settings: Settings, keys: Iterable[str], initial: str | Non
     return element
 
 
-def commit_modal(settings: Settings, initiative_id: int, title: str, functions: list[str], from_default: str | None) -> dict[str, Any]:
+ON_BEHALF = "yes"  # the value of the one option of the "on its behalf" checkbox
+
+
+def _who_commits(settings: Settings, mine: Sequence[str]) -> str:
+    """How the form's choice of "From" decides between a promise and a request."""
+    if mine:
+        names = ", ".join(bk.user_text(settings.functions[key].name, 80) for key in mine if key in settings.functions)
+        return (
+            f"You are in {names}: from your function, this is your promise. "
+            "From another function, it is a request: that function accepts it, proposes another date or declines."
+        )
+    return "From any function, this is a request: that function accepts it, proposes another date or declines."
+
+
+def commit_modal(
+    settings: Settings,
+    initiative_id: int,
+    title: str,
+    functions: list[str],
+    from_default: str | None,
+    *,
+    mine: Sequence[str] = (),
+    on_behalf: bool = False,
+) -> dict[str, Any]:
+    """The form of a promise or a request: `mine` are the person's functions on the
+    initiative; `on_behalf` offers hub staff and admins to record a function's promise."""
     others = [key for key in functions if key != from_default]
     to_default = others[0] if len(others) == 1 else None
+    view_blocks = [
+        bk.section(f"Initiative *#{initiative_id} {bk.user_text(title, 300)}*"),
+        bk.context(_who_commits(settings, mine)),
+        _input(Block.FROM_FUNCTION, "From (the function that promises)", _function_select(settings, functions, from_default)),
+        _input(Block.TO_FUNCTION, "To (the function that receives)", _function_select(settings, functions, to_default)),
+        _input(Block.WHAT, "What", _text_input(multiline=True, max_length=1000, placeholder="A golden customer record API")),
+        _input(Block.DUE, "Due date", {"type": "datepicker", "action_id": VALUE}),
+    ]
+    if on_behalf:
+        option = bk.option("Record it as the function's promise, on its behalf", ON_BEHALF)
+        view_blocks.append(
+            _input(
+                Block.ON_BEHALF,
+                "Hub staff and admins",
+                {"type": "checkboxes", "action_id": VALUE, "options": [option]},
+                optional=True,
+                hint="Unticked, it is a request that the function answers. The owner of a promise made on its behalf is its lead.",
+            )
+        )
     return {
         "type": "modal",
         "callback_id": View.COMMIT.value,
-        "title": bk.plain("Commit", bk.MODAL_TITLE_LIMIT),
-        "submit": bk.plain("Commit", 24),
+        "title": bk.plain("Promise or request", bk.MODAL_TITLE_LIMIT),
+        "submit": bk.plain("Send", 24),
         "close": bk.plain("Cancel", 24),
         "private_metadata": dump(CommitMeta(initiative_id)),
-        "blocks": [
-            bk.section(f"Initiative *#{initiative_id} {bk.user_text(title, 300)}*"),
-            _input(Block.FROM_FUNCTION, "From (the function that promises)", _function_select(settings, functions, from_default)),
-            _input(Block.TO_FUNCTION, "To (the function that receives)", _function_select(settings, functions, to_default)),
-            _input(Block.WHAT, "What", _text_input(multiline=True, max_length=1000, placeholder="A golden customer record API")),
-            _input(Block.DUE, "Due date", {"type": "datepicker", "action_id": VALUE}),
-        ],
+        "blocks": view_blocks,
     }
 
 
@@ -274,6 +316,31 @@ def change_modal(kind: View, commitment_id: int, what: str, seen_due: str) -> di
         "callback_id": kind.value,
         "title": bk.plain("Slip a commitment" if slip else "Blocked", bk.MODAL_TITLE_LIMIT),
         "submit": bk.plain("Slip" if slip else "Mark blocked", 24),
+        "close": bk.plain("Cancel", 24),
+        "private_metadata": dump(ChangeMeta(commitment_id, seen_due)),
+        "blocks": view_blocks,
+    }
+
+
+def answer_modal(kind: View, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
+    """Propose another date (a date and, if they wish, why) or Decline (why)."""
+    other_date = kind is View.OTHER_DATE
+    view_blocks = [bk.section(f"Request *#{commitment_id}*: {bk.user_text(what, 500)}\nWanted by {seen_due}.")]
+    if other_date:
+        view_blocks.append(_input(Block.DUE, "The date you can promise", {"type": "datepicker", "action_id": VALUE}))
+    view_blocks.append(
+        _input(
+            Block.REASON,
+            "Why (the asker will read it)" if other_date else "Why you decline",
+            _text_input(multiline=True, max_length=1000),
+            optional=other_date,
+        )
+    )
+    return {
+        "type": "modal",
+        "callback_id": kind.value,
+        "title": bk.plain("Propose another date" if other_date else "Decline a request", bk.MODAL_TITLE_LIMIT),
+        "submit": bk.plain("Propose" if other_date else "Decline", 24),
         "close": bk.plain("Cancel", 24),
         "private_metadata": dump(ChangeMeta(commitment_id, seen_due)),
         "blocks": view_blocks,

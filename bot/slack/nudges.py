@@ -39,6 +39,16 @@ def _silence_lines(view: PairView, settings: Settings) -> list[str]:
         )
     if len(overdue) > SHOWN_OVERDUE:
         lines.append(f"• …and {len(overdue) - SHOWN_OVERDUE} more overdue")
+    unanswered = view.health.unanswered
+    for request in unanswered[:SHOWN_OVERDUE]:
+        asked = function_name(settings, request.from_function)
+        lines.append(
+            f"• Unanswered: {function_name(settings, request.to_function)} asked {asked} for "
+            f"“{bk.user_text(request.what, 200)}” by {request.due.isoformat()} (request #{request.id}, from "
+            f"{bk.mention(request.asked_by)}): {asked} has not answered in {working_days(request.days_waiting)}"
+        )
+    if len(unanswered) > SHOWN_OVERDUE:
+        lines.append(f"• …and {len(unanswered) - SHOWN_OVERDUE} more unanswered requests")
     return lines
 
 
@@ -87,9 +97,10 @@ def _who(view: PairView) -> str:
 
 def _what_counts(view: PairView, settings: Settings) -> str:
     escalate = bk.mention(view.sponsor) if view.sponsor else "the executives"
+    answer = " Answering the request on its message in this thread counts too." if view.health.unanswered else ""
     return (
         f"A reply in this thread or a commitment between you counts. If nothing joint happens in "
-        f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help."
+        f"{working_days(settings.nudges.escalate_after_days)}, {escalate} will be asked to help.{answer}"
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import requests as answers
 from bot.slack import blocks as bk
 from bot.slack import digest as digest_words
 from bot.slack import home as home_tab
-from bot.slack import messages, modals, nudges
+from bot.slack import messages, modals, nudges, requests
 from bot.slack import mirror as mirrors
 from bot.slack.ids import View
 
@@ -21,16 +22,21 @@ def change_form(action: str, commitment_id: int, what: str, seen_due: str) -> di
     return modals.change_modal(View.SLIP if action == "slip" else View.BLOCKED, commitment_id, what, seen_due)
 
 
+def answer_form(action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
+    return modals.answer_modal(View.OTHER_DATE if action == answers.OTHER_DATE else View.DECLINE, commitment_id, what, seen_due)
+
+
 class BlockKit:
     card = staticmethod(messages.card)
     routed_post = staticmethod(messages.routed_post)
     confirmation = staticmethod(messages.confirmation)
     route_failures = staticmethod(messages.route_failures)
     status_changed = staticmethod(status_changed)
-    commitment = staticmethod(messages.commitment)
-    announcement = staticmethod(messages.announcement)
+    commitment = staticmethod(requests.message)
+    announcement = staticmethod(requests.announcement)
     commit_form = staticmethod(modals.commit_modal)
     change_form = staticmethod(change_form)
+    answer_form = staticmethod(answer_form)
     mirror = staticmethod(mirrors.mirror_message)
     mirror_needs_permalink = staticmethod(mirrors.needs_permalink)
     pair_nudge = staticmethod(nudges.pair_nudge)

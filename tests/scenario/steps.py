@@ -25,13 +25,14 @@ def propose(hub, *, user_id: str = "U0CMO", **changes: Any) -> Initiative:
         return initiatives.get(session, session.scalar(select(func.max(Initiative.id))))
 
 
-def submit_commitment(hub, initiative_id: int, *, user_id: str, giver, taker, what, due):
+def submit_commitment(hub, initiative_id: int, *, user_id: str, giver, taker, what, due, on_behalf=False, view_id=None):
     return hub.send(
         "view_submission",
         user_id=user_id,
         callback_id=View.COMMIT.value,
-        values=forms.commitment(giver=giver, taker=taker, what=what, due=due),
+        values=forms.commitment(giver=giver, taker=taker, what=what, due=due, on_behalf=on_behalf),
         private_metadata=json.dumps({"initiative": initiative_id}),
+        view_id=view_id,
     )
 
 

@@ -2,7 +2,7 @@
 
 Two functions answering at the same instant must meet (the pair's joint activity is set every
 time), a retried event landing on the other replica counts once, and two Done clicks on two
-replicas change and announce the commitment once. The single-process case runs too, on
+replicas change and announce the commitment once, as two Accept clicks do a request. The single-process case runs too, on
 Postgres and on SQLite. Every writer of a pair locks the initiative's pairs the same way
 (`bot.core.pairs.locked`), so two of them at once never deadlock either.
 """
@@ -243,6 +243,44 @@ def test_done_clicked_on_two_replicas_at_once_changes_and_announces_once(setup: 
         assert stored is not None and stored.status == "done"
     updates = [c for c in setup.emulator.calls_to("chat.update") if c.args.get("ts") == commitment.hub_ts]
     assert len(updates) == 1  # the commitment's message, redrawn once
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("setup", ["postgres_url"], indirect=True)
+def test_a_request_accepted_on_two_replicas_at_once_has_one_owner(setup: Setup, tmp_path: Path):
+    initiative = steps.propose(setup.hub, functions=["marketing", "it"])
+    due = date.today() + timedelta(days=14)
+    steps.submit_commitment(setup.hub, initiative.id, user_id=MARKETER, giver="it", taker="marketing", what="a customer API", due=due)
+    with setup.sessions() as session:
+        request = session.scalars(select(Commitment)).one()
+    assert request.status == "requested"
+
+    def accept(replica: Replica, user: str) -> Callable[[], Response]:
+        return lambda: replica.sender.block_action(
+            user_id=user,
+            action_id=Action.REQUEST_ACCEPT.value,
+            value=json.dumps({"commitment": request.id}),
+            trigger_id=setup.emulator.new_trigger_id(),
+            response_url=setup.emulator.new_response_url(),
+            channel_id="C0HUB",
+            message_ts=request.hub_ts,
+        )
+
+    def announced() -> int:
+        return sum("accepted request" in m.text for m in setup.emulator.thread("C0HUB", initiative.hub_ts or ""))
+
+    with served(setup, 2, tmp_path) as (one, other):
+        at_once(accept(one, "U0CIO"), accept(other, IT_PERSON))  # two members of IT
+        wait_until(lambda: announced() >= 1, "the announcement", 30, one, other)
+        clean(one, other)
+
+    assert announced() == 1
+    with setup.sessions() as session:
+        changes = session.scalars(select(CommitmentChange).where(CommitmentChange.commitment_id == request.id)).all()
+        assert [c.action for c in changes] == ["requested", "accepted"]
+        stored = session.get(Commitment, request.id)
+        assert stored is not None and stored.status == "open" and stored.owner == changes[-1].actor
+    assert len([c for c in setup.emulator.calls_to("chat.update") if c.args.get("ts") == request.hub_ts]) == 1
 
 
 # --- every writer of a pair takes the same locks, in the same order --------------------------

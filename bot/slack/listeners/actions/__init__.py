@@ -6,6 +6,7 @@ from bot.slack.listeners.actions.initiative_status import handle_initiative_stat
 from bot.slack.listeners.actions.journey import handle_journey_changed
 from bot.slack.listeners.actions.links import acknowledge_link
 from bot.slack.listeners.actions.nudges import handle_nudge_button
+from bot.slack.listeners.actions.requests import handle_accept, handle_accept_date, handle_decline, handle_other_date
 from bot.slack.listeners.safely import safely
 
 
@@ -16,6 +17,10 @@ def register(app: App) -> None:
     app.action(Action.COMMITMENT_DONE.value)(safely(handle_done))
     app.action(Action.COMMITMENT_SLIP.value)(safely(handle_slip))
     app.action(Action.COMMITMENT_BLOCKED.value)(safely(handle_blocked))
+    app.action(Action.REQUEST_ACCEPT.value)(safely(handle_accept))
+    app.action(Action.REQUEST_OTHER_DATE.value)(safely(handle_other_date))
+    app.action(Action.REQUEST_DECLINE.value)(safely(handle_decline))
+    app.action(Action.REQUEST_ACCEPT_DATE.value)(safely(handle_accept_date))
     app.action(Action.INITIATIVE_STATUS.value)(safely(handle_initiative_status))
     for choice in (Action.NUDGE_ON_IT, Action.NUDGE_SNOOZE, Action.NUDGE_BLOCKED, Action.NUDGE_AGAIN):
         app.action(choice.value)(safely(handle_nudge_button))

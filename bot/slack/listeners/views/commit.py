@@ -11,10 +11,10 @@ from bot.app import commit
 from bot.app.hub import Hub
 from bot.core.commitments import Draft
 from bot.slack.ids import Block, View, load
-from bot.slack.modals import ChangeMeta, CommitMeta, State
+from bot.slack.modals import ON_BEHALF, ChangeMeta, CommitMeta, State
 
 
-def _errors(problems: dict[str, str]) -> dict[str, str]:
+def errors_of(problems: dict[str, str]) -> dict[str, str]:
     return {Block(name).value: text for name, text in problems.items()}
 
 
@@ -31,10 +31,11 @@ def handle_commit_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any
     )
     problems = commit.check_commitment(hub, meta.initiative, draft)
     if problems:
-        ack(response_action="errors", errors=_errors(problems))
+        ack(response_action="errors", errors=errors_of(problems))
         return
     ack()
-    commit.record(hub, meta.initiative, draft, submission=view.get("id"))
+    on_behalf = state.ticked(Block.ON_BEHALF, ON_BEHALF)
+    commit.record(hub, meta.initiative, draft, submission=view.get("id"), on_behalf=on_behalf)
 
 
 def handle_change_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -47,7 +48,7 @@ def handle_change_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any
     reason = state.text(Block.REASON)
     problems = commit.check_change(hub, user, meta.commitment, action, new_due=new_due, reason=reason)
     if problems:
-        ack(response_action="errors", errors=_errors(problems))
+        ack(response_action="errors", errors=errors_of(problems))
         return
     ack()
     seen = date.fromisoformat(meta.seen_due) if meta.seen_due else None
