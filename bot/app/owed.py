@@ -12,20 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.app import audience
 from bot.app.hub import Hub
-from bot.app.port import Result
+from bot.app.port import Result, SlackUnavailable
 from bot.core import initiatives
 from bot.core import outbox as box
+from bot.core.audience import Barrier
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction, Outbox
 
 CARD, ROUTE, CONFIRMATION, ROUTE_FAILURES = "card", "route", "confirmation", "route_failures"
 COMMITMENT, COMMITMENT_UPDATE, ANNOUNCEMENT = "commitment", "commitment_update", "announcement"
-CARD_UPDATE, STATUS_LINE, MIRROR = "card_update", "status_line", "mirror"
+CARD_UPDATE, STATUS_LINE, MIRROR, REPLY_NOTE = "card_update", "status_line", "mirror", "reply_note"
 CONFIRM_WITHIN = timedelta(minutes=2)  # the proposer hears back by then, routes delivered or not
 
 
@@ -83,6 +85,13 @@ def owe_status(session: Session, initiative_id: int, user: str, status: str, now
 def owe_mirror(session: Session, event_id: str, initiative_id: int, now: datetime, **reply: Any) -> list[str]:
     key = f"mirror:{event_id}"
     box.record(session, key, MIRROR, now, initiative_id=initiative_id, **reply)
+    return [key]
+
+
+def owe_reply_note(session: Session, initiative_id: int, channel: str, barrier: Barrier, day: date, now: datetime) -> list[str]:
+    """In place of a reply that may not be copied: one line a day per channel, without its words."""
+    key = f"reply-note:{initiative_id}:{channel}:{day.isoformat()}"
+    box.record(session, key, REPLY_NOTE, now, initiative_id=initiative_id, channel=channel, barrier=barrier.value)
     return [key]
 
 
@@ -277,14 +286,39 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
     if not (initiative.hub_channel and initiative.hub_ts):
         return None
     reply = row.payload or {}
+    channel = str(reply.get("channel"))
+    try:  # asked again as it is sent: a channel may have become private or shared since
+        barrier = audience.barrier(hub, channel, initiative.hub_channel)
+    except SlackUnavailable:
+        raise Wait() from None
+    if barrier is not None:
+        _forget_words(row)
+        return _reply_note(hub, initiative, channel, barrier.value)
     info = hub.directory.user(str(reply.get("user")))
     author = info.name if info else str(reply.get("user"))
-    channel, text, files = str(reply.get("channel")), str(reply.get("text") or ""), int(reply.get("files") or 0)
+    text, files = str(reply.get("text") or ""), int(reply.get("files") or 0)
     wants_link = hub.render.mirror_needs_permalink(author, channel, text, files)
     thread = str(reply.get("thread_ts") or "") or None
     link = hub.gateway.permalink(channel, str(reply.get("ts")), thread_ts=thread) if wants_link else None
     fallback, blocks = hub.render.mirror(author, channel, text, permalink=link, files=files)
     return Message(initiative.hub_channel, fallback, blocks, thread_ts=initiative.hub_ts)
+
+
+def _reply_note(hub: Hub, initiative: Initiative, channel: str, barrier: str) -> Message:
+    assert initiative.hub_channel and initiative.hub_ts
+    route = next((f for f in initiative.functions if f.route_channel == channel), None)
+    function = hub.settings.functions.get(route.function_key) if route is not None else None
+    name = function.name if function is not None else "A function"
+    return Message(initiative.hub_channel, hub.render.reply_elsewhere(name, barrier), thread_ts=initiative.hub_ts)
+
+
+def _prepare_reply_note(hub: Hub, session: Session, row: Outbox) -> Message | None:
+    initiative = _initiative(session, row)
+    _after(session, card_key(initiative.id))
+    if not (initiative.hub_channel and initiative.hub_ts):
+        return None
+    payload = row.payload or {}
+    return _reply_note(hub, initiative, str(payload.get("channel")), str(payload.get("barrier")))
 
 
 def _forget_words(row: Outbox) -> list[str]:
@@ -315,4 +349,5 @@ KINDS: dict[str, Kind] = {
     CARD_UPDATE: Kind(_prepare_card_update),
     STATUS_LINE: Kind(_prepare_status_line),
     MIRROR: Kind(_prepare_mirror, _mirror_sent, lambda hub, session, row, error: _forget_words(row)),
+    REPLY_NOTE: Kind(_prepare_reply_note),
 }

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core.audience import ChannelFacts
     from bot.core.digest import Digest
     from bot.core.home import HomeData
     from bot.core.nudge_claims import PairView
@@ -97,6 +98,11 @@ class DirectoryPort(Protocol):
 
     def channel(self, name_or_id: str) -> dict[str, Any] | None: ...
 
+    def facts(self, name_or_id: str) -> ChannelFacts | None:
+        """Who reads the channel (None when it does not exist for the bot); raises
+        SlackUnavailable when Slack did not answer."""
+        ...
+
     def members(self, name_or_id: str) -> frozenset[str]: ...
 
     def user(self, user_id: str) -> UserInfo | None: ...
@@ -146,6 +152,8 @@ class Renderer(Protocol):
     def mirror(self, author: str, channel_id: str, text: str, *, permalink: str | None = None, files: int = 0) -> Rendered: ...
 
     def mirror_needs_permalink(self, author: str, channel_id: str, text: str, files: int = 0) -> bool: ...
+
+    def reply_elsewhere(self, function_name: str, barrier: str) -> str: ...
 
     def pair_nudge(self, view: PairView, settings: Settings, leads: Sequence[str]) -> Rendered: ...
 

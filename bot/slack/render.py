@@ -33,6 +33,7 @@ class BlockKit:
     change_form = staticmethod(change_form)
     mirror = staticmethod(mirrors.mirror_message)
     mirror_needs_permalink = staticmethod(mirrors.needs_permalink)
+    reply_elsewhere = staticmethod(mirrors.reply_elsewhere)
     pair_nudge = staticmethod(nudges.pair_nudge)
     executive_nudge = staticmethod(nudges.executive_nudge)
     digest = staticmethod(digest_words.digest_message)
