@@ -1,5 +1,8 @@
 """Follow: the initiatives a person asks for (`/cdo list`, `/cdo status`, `/cdo pairs`), and
-an initiative's status changed from its card."""
+an initiative's status changed from its card.
+
+What is read from the database may be read before Slack is answered; what the person may see
+of it (bot.core.audience, which may ask Slack who is in which channel) is decided after."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.app import outbox, owed
+from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.config import FunctionConfig
 from bot.core import digest, initiatives, permissions
@@ -52,6 +55,18 @@ def listing(hub: Hub, user: str, argument: str) -> Listing | None:
         if function is not None:
             return Listing(f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key))
     return None
+
+
+def shown_to(hub: Hub, user: str, found: Listing) -> tuple[Listing, bool]:
+    """The listing as `user` may see it, and whether anything was left out (asks Slack: after the ack)."""
+    viewer = audience.viewer(hub, user)
+    shown = [initiative for initiative in found.initiatives if viewer.may_see(initiative)]
+    return Listing(found.heading, shown), len(shown) < len(found.initiatives)
+
+
+def may_see(hub: Hub, user: str, initiative: Initiative) -> bool:
+    """Whether `user` may see the initiative's content (asks Slack: after the ack)."""
+    return audience.viewer(hub, user).may_see(initiative)
 
 
 def initiative(hub: Hub, initiative_id: int) -> Initiative | None:

@@ -1,5 +1,5 @@
-"""Who may read what: the one definition of a channel's audience and of when text may be
-copied from one channel into another.
+"""Who may read what: the one definition of a channel's audience, of when text may be copied
+from one channel into another, and of who may see an initiative's content.
 
 The facts come from Slack (conversations.info, conversations.members), learned at the edge
 and handed in as `ChannelFacts`; nothing here asks Slack.
@@ -10,12 +10,25 @@ and handed in as `ChannelFacts`; nothing here asks Slack.
   into one, never out of a private channel into a public one, and from one private channel
   into another only when every member of the target is a member of the source. A channel the
   hub knows nothing of is treated as the narrowest audience: nothing is copied.
+- **Seeing an initiative** (its title, problem, commitments: `/cdo status`, `/cdo list`, the
+  App Home, the forms that show it): anyone, when the hub channel is public, since its card is
+  there for all to read. When the hub channel is private: members of the hub channel, members
+  of the channel of one of the initiative's functions (and the leads and members the
+  configuration gives those functions), its proposer and sponsor, and executives, hub staff
+  and admins. The rule has two forms, a predicate for a loaded initiative and a SQL condition
+  for queries; tests/test_audience.py checks that they agree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+
+from sqlalchemy import ColumnElement, or_, true
+
+from bot.config import Settings
+from bot.models import Initiative, InitiativeFunction
 
 
 @dataclass(frozen=True)
@@ -56,3 +69,47 @@ def barrier(source: ChannelFacts | None, target: ChannelFacts | None) -> Barrier
 
 def may_copy(source: ChannelFacts | None, target: ChannelFacts | None) -> bool:
     return barrier(source, target) is None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Someone asking to see initiatives, with what decides what they may see.
+
+    `everything` is true when the hub channel is public, and for executives, hub staff,
+    admins and members of a private hub channel; otherwise they see the initiatives of their
+    `functions`, and those they proposed or sponsor.
+    """
+
+    user: str
+    everything: bool
+    functions: tuple[str, ...] = ()
+
+    def may_see(self, initiative: Initiative) -> bool:
+        return (
+            self.everything
+            or self.user in (initiative.proposer, initiative.sponsor)
+            or any(key in self.functions for key in initiative.function_keys)
+        )
+
+    def condition(self) -> ColumnElement[bool]:
+        """`may_see` as a condition on `Initiative`, for queries."""
+        if self.everything:
+            return true()
+        part_of: list[ColumnElement[bool]] = [Initiative.proposer == self.user, Initiative.sponsor == self.user]
+        if self.functions:
+            part_of.append(Initiative.functions.any(InitiativeFunction.function_key.in_(self.functions)))
+        return or_(*part_of)
+
+
+def sees_everything(user: str, settings: Settings) -> bool:
+    """Executives, hub staff and admins see every initiative, whatever the channels."""
+    return user in settings.hub.executives or settings.is_staff(user) or settings.is_admin(user)
+
+
+def viewer(user: str, settings: Settings, hub_channel: ChannelFacts | None, functions: Iterable[str]) -> Viewer:
+    """Who `user` is as a viewer, given the hub channel's facts and the functions they belong to
+    (`activity.functions_of`, with the members of each function's channel). A hub channel the
+    hub knows nothing of counts as private with no known member."""
+    public = hub_channel is not None and not hub_channel.private
+    in_hub = hub_channel is not None and user in (hub_channel.members or frozenset())
+    return Viewer(user, public or in_hub or sees_everything(user, settings), tuple(dict.fromkeys(functions)))

@@ -169,9 +169,15 @@ def confirmation(
     return f"Initiative #{initiative.id} is in the hub", [bk.section("\n".join(lines))]
 
 
-def listing(initiatives: list[Initiative], settings: Settings, heading: str) -> tuple[str, list[dict[str, Any]]]:
+def listing(initiatives: list[Initiative], settings: Settings, heading: str, *, hidden: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """`hidden`: some initiatives were left out because the person may not see them."""
+    private = bk.context(
+        f"The hub channel {bk.channel_ref(settings.hub.channel)} is private: you see the initiatives of your functions "
+        "and those you proposed or sponsor. Its members, executives and hub staff see them all."
+    )
     if not initiatives:
-        return f"{heading}: none", [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
+        nothing = [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
+        return f"{heading}: none", nothing + ([private] if hidden else [])
     blocks = [bk.section(f"*{heading}*")]
     for initiative in initiatives[:40]:
         blocks.append(
@@ -182,6 +188,8 @@ def listing(initiatives: list[Initiative], settings: Settings, heading: str) -> 
         )
     if len(initiatives) > 40:
         blocks.append(bk.context(f"{len(initiatives) - 40} more: `cdo-hub report initiatives` lists them all."))
+    if hidden:
+        blocks.append(private)
     return f"{heading}: {len(initiatives)}", blocks
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.config import CHANNEL_ID, USER_ID, Settings
+from bot.config import USER_ID, Settings
 from bot.core.audience import Barrier
 from bot.core.initiatives import OBSTACLES_LIMIT, PROBLEM_LIMIT, TITLE_LIMIT
 from bot.slack import blocks as bk
@@ -48,7 +48,7 @@ SOURCE_WARNINGS = {
 
 def source_warning(barrier: str, hub_channel: str) -> dict[str, Any]:
     """The form's warning that what it proposes will be read by a wider audience."""
-    where = bk.channel_link(hub_channel) if CHANNEL_ID.fullmatch(hub_channel) else bk.user_text(hub_channel, 80)
+    where = bk.channel_ref(hub_channel)
     return bk.section(
         f":warning: *{SOURCE_WARNINGS.get(barrier, SOURCE_WARNINGS[Barrier.UNKNOWN.value])}* What you submit here, "
         f"prefilled words included, will be visible to everyone in {where} and in the channels of the functions "

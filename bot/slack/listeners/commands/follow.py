@@ -1,8 +1,11 @@
-"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`."""
+"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`.
+
+The database is read before the answer; what the person may see of it is decided after
+(it may ask Slack who is in which channel), and told through the response URL."""
 
 from __future__ import annotations
 
-from bot.app import follow
+from bot.app import audience, follow
 from bot.slack import blocks as bk
 from bot.slack import messages
 from bot.slack.digest import pairs_blocks
@@ -19,8 +22,10 @@ def handle_list(call: CommandCall) -> None:
             response_type="ephemeral",
         )
         return
-    text, blocks = messages.listing(found.initiatives, settings, found.heading)
-    call.ack(text=text, blocks=blocks, response_type="ephemeral")
+    call.ack()
+    shown, hidden = follow.shown_to(call.hub, call.user, found)
+    text, blocks = messages.listing(shown.initiatives, settings, shown.heading, hidden=hidden)
+    call.respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
 def handle_status(call: CommandCall) -> None:
@@ -34,6 +39,9 @@ def handle_status(call: CommandCall) -> None:
         call.ack(text=f"There is no initiative #{initiative_id}.", response_type="ephemeral")
         return
     call.ack()
+    if not follow.may_see(call.hub, call.user, found):
+        call.respond(text=audience.not_shown(initiative_id), response_type="ephemeral")
+        return
     text, blocks = messages.status(found, settings, follow.thread_link(call.hub, found))
     call.respond(text=text, blocks=blocks, response_type="ephemeral")
 
