@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.app.people import functions_of
+from bot.app.port import SlackUnavailable
 from bot.core import activity, events, initiatives
 from bot.core.calendar import local_day
 from bot.core.text import clean
@@ -100,7 +101,10 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
     # Slack calls stay outside the transaction.
     functions = functions_of(hub, event.user)
     mirrored = hub.settings.hub.mirror_replies and not in_hub_thread
-    barrier = audience.barrier(hub, event.channel, hub_channel) if mirrored else None
+    try:
+        barrier = audience.barrier(hub, event.channel, hub_channel) if mirrored else None
+    except SlackUnavailable:
+        barrier = None  # the copy is owed as words, and decided when it is sent (it waits for Slack)
     at = datetime.fromtimestamp(float(event.ts), UTC)
     try:
         with transaction(hub.sessions) as session:
