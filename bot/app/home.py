@@ -35,7 +35,8 @@ def publish_home(hub: Hub, user_id: str) -> None:
         log.warning("the Home tab of %s could not be published: %s", user_id, published.error)
 
 
-def refresh_homes(hub: Hub, *users: str) -> None:
-    """Republish the Home tab of each person a change concerns, once each."""
+def refresh_homes(hub: Hub, *users: str | None) -> None:
+    """Republish the Home tab of each person a change concerns, once each (None: someone forgotten)."""
     for user in dict.fromkeys(users):
-        publish_home(hub, user)
+        if user:
+            publish_home(hub, user)

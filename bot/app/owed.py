@@ -82,6 +82,21 @@ def owe_status(session: Session, initiative_id: int, user: str, status: str, now
     return keys
 
 
+def owe_refresh(session: Session, initiative_ids: list[int], commitment_ids: list[int], now: datetime) -> list[str]:
+    """The hub cards and commitment messages rendered again, in place (after a person was forgotten)."""
+    moment = f"{now.timestamp():.6f}"
+    keys = []
+    for initiative_id in initiative_ids:
+        keys.append(f"card-update:{initiative_id}:{moment}")
+        box.record(session, keys[-1], CARD_UPDATE, now, initiative_id=initiative_id)
+    for commitment_id in commitment_ids:
+        commitment = session.get(Commitment, commitment_id)
+        if commitment is not None:
+            keys.append(f"commitment-update:{commitment_id}:{moment}")
+            box.record(session, keys[-1], COMMITMENT_UPDATE, now, initiative_id=commitment.initiative_id, commitment=commitment_id)
+    return keys
+
+
 def owe_mirror(session: Session, event_id: str, initiative_id: int, now: datetime, **reply: Any) -> list[str]:
     key = f"mirror:{event_id}"
     box.record(session, key, MIRROR, now, initiative_id=initiative_id, **reply)
@@ -188,7 +203,7 @@ def _route_failed(hub: Hub, session: Session, row: Outbox, error: str) -> list[s
     involved.route_status, involved.route_error = "failed", error
     initiative = _initiative(session, row)
     keys = []
-    for person in dict.fromkeys([initiative.proposer, *hub.settings.hub.admins]):
+    for person in dict.fromkeys(user for user in (initiative.proposer, *hub.settings.hub.admins) if user):
         keys.append(f"route-failures:{initiative.id}:{person}")
         box.record(session, keys[-1], ROUTE_FAILURES, hub.clock.now(), initiative_id=initiative.id, user=person)
     return keys
@@ -209,6 +224,8 @@ def _prepare_confirmation(hub: Hub, session: Session, row: Outbox) -> Message | 
         if involved.route_channel and involved.route_ts and (link := hub.gateway.permalink(involved.route_channel, involved.route_ts))
     }
     note = (row.payload or {}).get("sponsor_problem")
+    if initiative.proposer is None:
+        return None  # the proposer was forgotten: nobody to confirm to
     text, blocks = hub.render.confirmation(initiative, hub.settings, _hub_link(hub, initiative), links, sponsor_problem=note)
     return Message(initiative.proposer, text, blocks, findable=False)
 
@@ -276,7 +293,7 @@ def _prepare_status_line(hub: Hub, session: Session, row: Outbox) -> Message | N
     if not (initiative.hub_channel and initiative.hub_ts):
         return None
     payload = row.payload or {}
-    text = hub.render.status_changed(str(payload.get("user")), str(payload.get("status")))
+    text = hub.render.status_changed(payload.get("user") or None, str(payload.get("status")))
     return Message(initiative.hub_channel, text, thread_ts=initiative.hub_ts)
 
 

@@ -1,13 +1,15 @@
 """What `serve` does every few seconds besides answering Slack: handle the events that were
-kept but not handled, send what the outbox still owes, and once a day learn the workspace's
-people. Each part is shared safely between replicas (claims and leases in the database)."""
+kept but not handled, send what the outbox still owes, once a day learn the workspace's
+people, and once an hour remove what is older than the retention of people's data. Each part
+is shared safely between replicas (claims and leases in the database; pruning twice at once
+removes nothing twice)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 
-from bot.app import discuss, outbox
+from bot.app import discuss, outbox, privacy
 from bot.app.hub import Hub
 from bot.app.people import sync_users
 from bot.app.port import InstallBroken
@@ -24,4 +26,5 @@ def upkeep(hub: Hub) -> outbox.DrainReport:
         log.info("outbox: %d sent, %d failed, %d to retry", len(report.sent), len(report.failed), len(report.retrying))
     with contextlib.suppress(InstallBroken):  # logged by the gateway; /healthz says it
         sync_users(hub)
+    privacy.prune_now_and_then(hub)
     return report

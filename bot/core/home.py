@@ -50,7 +50,7 @@ class CommitmentItem:
     initiative_title: str
     from_function: str
     to_function: str
-    owner: str
+    owner: str | None
     what: str
     due: date
     status: str

@@ -52,6 +52,11 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+def person(user_id: str | None, *, nobody: str = "_a former colleague_") -> str:
+    """A mention; `nobody` for someone whose data the hub erased (`cdo-hub privacy forget`)."""
+    return mention(user_id) if user_id else nobody
+
+
 def channel_link(channel_id: str) -> str:
     return f"<#{channel_id}>"
 

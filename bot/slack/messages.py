@@ -41,7 +41,7 @@ def _summary_fields(initiative: Initiative, settings: Settings) -> dict[str, Any
     fields = [
         f"*Functions*\n{bk.user_text(_names(settings, initiative.function_keys), 1900)}",
         f"*Journey*\n{initiative.journey}",
-        f"*Proposer*\n{bk.mention(initiative.proposer)}",
+        f"*Proposer*\n{bk.person(initiative.proposer)}",
         f"*Sponsor*\n{bk.mention(initiative.sponsor) if initiative.sponsor else '_none yet_'}",
         f"*Target date*\n{initiative.target_date.isoformat() if initiative.target_date else '_not set_'}",
         f"*Status*\n{STATUS_EMOJI.get(initiative.status, '')} {initiative.status}",
@@ -244,11 +244,11 @@ def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[di
     lines = [
         f"{COMMITMENT_EMOJI.get(commitment.status, '')} *Commitment #{commitment.id}* — *{giver}* → *{taker}*",
         f"{bk.user_text(commitment.what, 1500)}",
-        f"Owner {bk.mention(commitment.owner)} · due *{commitment.due.isoformat()}* · {commitment.status}",
+        f"Owner {bk.person(commitment.owner, nobody=f'*{giver}*')} · due *{commitment.due.isoformat()}* · {commitment.status}",
     ]
     blocks: list[dict[str, Any]] = [bk.section("\n".join(lines))]
     history = [
-        f"{change.at:%Y-%m-%d} {bk.mention(change.actor)} {change.action}"
+        f"{change.at:%Y-%m-%d} {bk.person(change.actor)} {change.action}"
         + (f" to {change.new_due.isoformat()}" if change.action == "slip" and change.new_due else "")
         + (f": {bk.user_text(change.reason, 300)}" if change.reason else "")
         for change in commitment.history[-5:]
@@ -279,7 +279,7 @@ ANNOUNCEMENTS = {
 
 def announcement(change: CommitmentChange) -> str:
     return ANNOUNCEMENTS[change.action].format(
-        actor=bk.mention(change.actor),
+        actor=bk.person(change.actor, nobody="Someone"),
         id=change.commitment_id,
         due=change.new_due.isoformat() if change.new_due else "",
         reason=bk.user_text(change.reason or "", 1000),

@@ -13,8 +13,8 @@ from bot.slack import mirror as mirrors
 from bot.slack.ids import View
 
 
-def status_changed(user: str, status: str) -> str:
-    return f"{messages.STATUS_EMOJI.get(status, '')} {bk.mention(user)} set the status to *{status}*."
+def status_changed(user: str | None, status: str) -> str:
+    return f"{messages.STATUS_EMOJI.get(status, '')} {bk.person(user, nobody='Someone')} set the status to *{status}*."
 
 
 def change_form(action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
