@@ -87,7 +87,6 @@ def test_activity_older_than_the_retention_is_removed_and_the_pairs_read_the_sam
     assert reports(hub, later) == expected_reports  # the pairs, their states and the report are unchanged
 
 
-@steps.sqlite_only
 def test_pruning_goes_in_bounded_batches_and_old_nudges_keep_no_one(timed):
     hub = timed
     initiative = steps.propose(hub, functions=["marketing", "it"])
