@@ -1,8 +1,9 @@
 """Follow: the initiatives a person asks for (`/cdo list`, `/cdo status`, `/cdo pairs`), and
 an initiative's status changed from its card.
 
-What is read from the database may be read before Slack is answered; what the person may see
-of it (bot.core.audience, which may ask Slack who is in which channel) is decided after."""
+What a person may see (bot.core.audience) may need Slack to say who is in which channel, so it
+is decided after Slack is answered: `/cdo list` reads only what the person may see, `/cdo
+status` checks the initiative it read."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ CHANNEL_MENTION = re.compile(r"^<#(?P<id>[a-z0-9]+)(?:\|(?P<name>[^>]*))?>$")
 class Listing:
     heading: str
     initiatives: list[Initiative]
+    restricted: bool = False  # the hub channel is private and the person sees only part of it
 
 
 def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
@@ -41,27 +43,31 @@ def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
     return None
 
 
-def listing(hub: Hub, user: str, argument: str) -> Listing | None:
-    """`mine`, `stalled`, a function, or everything open; None when the argument means nothing."""
+def understood(hub: Hub, argument: str) -> bool:
+    """Whether `/cdo list`'s argument means something: nothing, `mine`, `stalled` or a function."""
     wanted = argument.strip().lower()
-    function = find_function(hub, argument) if wanted else None
-    with hub.sessions() as session:
-        if not wanted:
-            return Listing("Open initiatives", initiatives.listing(session))
-        if wanted == "mine":
-            return Listing("Your open initiatives", initiatives.listing(session, mine=user))
-        if wanted == "stalled":
-            return Listing("Initiatives with a stalled pair", initiatives.listing(session, stalled=True))
-        if function is not None:
-            return Listing(f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key))
-    return None
+    return wanted in ("", "mine", "stalled") or find_function(hub, argument) is not None
 
 
-def shown_to(hub: Hub, user: str, found: Listing) -> tuple[Listing, bool]:
-    """The listing as `user` may see it, and whether anything was left out (asks Slack: after the ack)."""
+def listing(hub: Hub, user: str, argument: str) -> Listing | None:
+    """`mine`, `stalled`, a function, or everything open, of what `user` may see; None when the
+    argument means nothing. Asks Slack who is in which channel: after the ack."""
+    if not understood(hub, argument):
+        return None
     viewer = audience.viewer(hub, user)
-    shown = [initiative for initiative in found.initiatives if viewer.may_see(initiative)]
-    return Listing(found.heading, shown), len(shown) < len(found.initiatives)
+    wanted = argument.strip().lower()
+    function = find_function(hub, argument) if wanted not in ("", "mine", "stalled") else None
+    seen = viewer.condition()
+    with hub.sessions() as session:
+        if wanted == "mine":
+            heading, found = "Your open initiatives", initiatives.listing(session, mine=user, visible=seen)
+        elif wanted == "stalled":
+            heading, found = "Initiatives with a stalled pair", initiatives.listing(session, stalled=True, visible=seen)
+        elif function is not None:
+            heading, found = f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key, visible=seen)
+        else:
+            heading, found = "Open initiatives", initiatives.listing(session, visible=seen)
+    return Listing(heading, found, restricted=not viewer.everything)
 
 
 def may_see(hub: Hub, user: str, initiative: Initiative) -> bool:

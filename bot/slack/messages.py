@@ -169,15 +169,17 @@ def confirmation(
     return f"Initiative #{initiative.id} is in the hub", [bk.section("\n".join(lines))]
 
 
-def listing(initiatives: list[Initiative], settings: Settings, heading: str, *, hidden: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    """`hidden`: some initiatives were left out because the person may not see them."""
+def listing(
+    initiatives: list[Initiative], settings: Settings, heading: str, *, restricted: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
+    """`restricted`: the hub channel is private and the person sees only some initiatives."""
     private = bk.context(
         f"The hub channel {bk.channel_ref(settings.hub.channel)} is private: you see the initiatives of your functions "
         "and those you proposed or sponsor. Its members, executives and hub staff see them all."
     )
     if not initiatives:
         nothing = [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
-        return f"{heading}: none", nothing + ([private] if hidden else [])
+        return f"{heading}: none", nothing + ([private] if restricted else [])
     blocks = [bk.section(f"*{heading}*")]
     for initiative in initiatives[:40]:
         blocks.append(
@@ -188,7 +190,7 @@ def listing(initiatives: list[Initiative], settings: Settings, heading: str, *, 
         )
     if len(initiatives) > 40:
         blocks.append(bk.context(f"{len(initiatives) - 40} more: `cdo-hub report initiatives` lists them all."))
-    if hidden:
+    if restricted:
         blocks.append(private)
     return f"{heading}: {len(initiatives)}", blocks
 

@@ -43,23 +43,26 @@ def initiative_id(hub, title: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "user, sees, hidden",
+    "user, sees, hidden, restricted",
     [
-        ("U0MKT1", [MARKETING_IT], [HR_IT]),  # #marketing, not in the hub channel
-        ("U0HR1", [HR_IT], [MARKETING_IT]),  # #hr
-        ("U0IT1", [MARKETING_IT, HR_IT], []),  # #it is on both
-        ("U0CMO", [MARKETING_IT, HR_IT], []),  # a member of the hub channel
-        ("U0CEO", [MARKETING_IT, HR_IT], []),  # an executive
-        ("U0OUT", [], [MARKETING_IT, HR_IT]),
+        ("U0MKT1", [MARKETING_IT], [HR_IT], True),  # #marketing, not in the hub channel
+        ("U0HR1", [HR_IT], [MARKETING_IT], True),  # #hr
+        ("U0IT1", [MARKETING_IT, HR_IT], [], True),  # #it is on both
+        ("U0CMO", [MARKETING_IT, HR_IT], [], False),  # a member of the hub channel
+        ("U0CEO", [MARKETING_IT, HR_IT], [], False),  # an executive
+        ("U0OUT", [], [MARKETING_IT, HR_IT], True),
     ],
 )
-def test_list_shows_each_person_what_they_may_see(private_hub, user, sees, hidden):
+def test_list_shows_each_person_what_they_may_see(private_hub, user, sees, hidden, restricted):
     told = answer(private_hub, "list", user)
     for title in sees:
         assert title in told
     for title in hidden:
         assert title not in told
-    assert ("is private: you see the initiatives of your functions" in told) is bool(hidden)
+    assert ("is private: you see the initiatives of your functions" in told) is restricted
+    if user == "U0HR1":  # filters apply within what one may see
+        assert MARKETING_IT not in answer(private_hub, "list marketing", user)
+        assert HR_IT in answer(private_hub, "list it", user)
 
 
 def test_status_is_refused_politely_without_a_word_of_the_content(private_hub):

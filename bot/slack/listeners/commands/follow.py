@@ -1,7 +1,7 @@
 """`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`.
 
-The database is read before the answer; what the person may see of it is decided after
-(it may ask Slack who is in which channel), and told through the response URL."""
+What a person may see is decided after the answer (it may ask Slack who is in which channel),
+and told through the response URL."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from bot.slack.listeners.commands.call import CommandCall, parse_id
 
 def handle_list(call: CommandCall) -> None:
     settings = call.hub.settings
-    found = follow.listing(call.hub, call.user, call.argument)
-    if found is None:
+    if not follow.understood(call.hub, call.argument):
         known = ", ".join(f.key for f in settings.functions.values())
         call.ack(
             text=f"`{bk.user_text(call.argument, 100)}` is neither `mine`, `stalled` nor a function ({known}).",
@@ -23,8 +22,9 @@ def handle_list(call: CommandCall) -> None:
         )
         return
     call.ack()
-    shown, hidden = follow.shown_to(call.hub, call.user, found)
-    text, blocks = messages.listing(shown.initiatives, settings, shown.heading, hidden=hidden)
+    found = follow.listing(call.hub, call.user, call.argument)
+    assert found is not None  # understood above
+    text, blocks = messages.listing(found.initiatives, settings, found.heading, restricted=found.restricted)
     call.respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
