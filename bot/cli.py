@@ -236,6 +236,47 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return _finish(report, f"weekly digest {iso_week(report.at, hub.settings)} as of {report.at.isoformat()}: {counts}")
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """`privacy export USER` prints everything held about the person as JSON; `privacy forget
+    USER` removes or anonymises it (exit 1 while copies of their replies are left in Slack)."""
+    import json
+
+    from bot.app import privacy
+    from bot.config import USER_ID
+    from bot.runtime import build_runtime
+
+    if not USER_ID.match(args.user):
+        raise CliError(f"{args.user!r} is not a Slack user ID (like U0123ABCD)", EXIT_CONFIG)
+    settings = _settings(args)
+    open_database(settings).dispose()
+    hub = build_runtime(settings)
+    try:
+        with database_errors(settings.database_url):
+            if args.action == "export":
+                print(json.dumps(privacy.export(hub, args.user), indent=2, ensure_ascii=False))
+                return 0
+            done = privacy.forget(hub, args.user)
+    finally:
+        hub.close()
+    if not done.changed and not done.copies_left:
+        print(f"nothing is held about {args.user} any more")
+    for what, number in done.counts.items():
+        print(f"{number} {what}")
+    if done.copies_deleted:
+        print(f"{done.copies_deleted} copies of their replies deleted from Slack")
+    if done.roles:
+        print(f"still in the configuration as {', '.join(done.roles)}: remove them from {settings.source} by hand", file=sys.stderr)
+    if done.copies_left:
+        why = "Slack refused" if settings.slack.bot_token else "no bot token is set (SLACK_BOT_TOKEN)"
+        print(
+            f"cdo-hub: {len(done.copies_left)} copies of their replies are still in Slack ({why}); "
+            f"run `cdo-hub privacy forget {args.user}` again to delete them",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.sandbox.demo import run
 
@@ -311,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=cmd_report)
+
+    privacy = commands.add_parser("privacy", help="one person's data: export it as JSON, or erase it")
+    privacy.add_argument("action", choices=("export", "forget"), help="export: print it; forget: remove or anonymise it")
+    privacy.add_argument("user", metavar="USER", help="the person's Slack user ID")
+    privacy.set_defaults(func=cmd_privacy)
 
     commands.add_parser("check-config", help="validate the configuration; with a token, check channels and users in Slack").set_defaults(
         func=cmd_check_config

@@ -83,6 +83,11 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    activity_retention_days: int = 365  # per-person activity rows older than this are removed
+
+
+@dataclass(frozen=True)
 class Settings:
     hub: HubConfig
     functions: Mapping[str, FunctionConfig]
@@ -90,6 +95,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     nudges: NudgeConfig = NudgeConfig()
     digest: DigestConfig = DigestConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     source: str = "<defaults>"
 
     @property
@@ -227,6 +233,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "sweep_every_minutes": _int_at_least(1),
     },
     "digest": {"day": _day, "time": _clock, "never_met_days": _int_at_least(1)},
+    "privacy": {"activity_retention_days": _int_at_least(30)},  # nudge caps and rounds look weeks back
 }
 FUNCTION_KEYS: dict[str, Check] = {
     "name": _str,
@@ -387,6 +394,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
             time=_parse_time(digest.get("time", "09:00")),
             never_met_days=digest.get("never_met_days", 90),
         ),
+        privacy=PrivacyConfig(activity_retention_days=tables["privacy"].get("activity_retention_days", 365)),
     )
 
 

@@ -67,7 +67,7 @@ class Initiative(Base):
     journey: Mapped[str] = mapped_column(String(16))
     obstacles: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
-    proposer: Mapped[str] = mapped_column(String(32), index=True)
+    proposer: Mapped[str | None] = mapped_column(String(32), index=True)  # None once forgotten
     sponsor: Mapped[str | None] = mapped_column(String(32))
     target_date: Mapped[date | None] = mapped_column(Date)
     source_channel: Mapped[str | None] = mapped_column(String(32))
@@ -164,7 +164,7 @@ class Commitment(Base):
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"), index=True)
     from_function: Mapped[str] = mapped_column(String(40))
     to_function: Mapped[str] = mapped_column(String(40))
-    owner: Mapped[str | None] = mapped_column(String(32), index=True)
+    owner: Mapped[str | None] = mapped_column(String(32), index=True)  # None: the function's, its owner forgotten
     what: Mapped[str] = mapped_column(Text)
     due: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -189,7 +189,7 @@ class CommitmentChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"), index=True)
-    actor: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(32))  # None once forgotten
     action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
@@ -202,7 +202,8 @@ class CommitmentChange(Base):
 
 
 class Activity(Base):
-    """Something a person did on an initiative, attributed to one of their functions."""
+    """Something a person did on an initiative, attributed to one of their functions. Kept for
+    `[privacy] activity_retention_days`; what the pairs need of it is in the pair rows."""
 
     __tablename__ = "activities"
 
@@ -214,7 +215,11 @@ class Activity(Base):
     ref: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_activities_initiative_function_at", "initiative_id", "function_key", "at"),)
+    __table_args__ = (
+        Index("ix_activities_initiative_function_at", "initiative_id", "function_key", "at"),
+        Index("ix_activities_at", "at"),  # retention removes the oldest
+        Index("ix_activities_user_id", "user_id"),  # a person's export and erasure
+    )
 
 
 class Nudge(Base):

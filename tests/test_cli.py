@@ -25,7 +25,7 @@ from bot.db import make_engine, schema_status
 from bot.sandbox.processes import clean_environment, free_port, stop_process
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
-COMMANDS = ("serve", "db", "nudge", "digest", "report", "check-config", "demo")
+COMMANDS = ("serve", "db", "nudge", "digest", "report", "privacy", "check-config", "demo")
 SECRET = "secret"
 # A log record as cli.main formats it; anything else on stderr is a message for the person.
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
@@ -74,6 +74,7 @@ def test_help_lists_every_command(workdir):
         (("nudge",), ("--at", "--dry-run", "--format")),
         (("digest",), ("--at", "--dry-run")),
         (("report",), ("initiatives", "pairs", "commitments", "table", "csv", "json")),
+        (("privacy",), ("export", "forget", "USER")),
     ],
 )
 def test_subcommand_help_shows_the_documented_options(workdir, args, words):

@@ -91,6 +91,7 @@ def test_example_file_gives_the_documented_values():
     assert settings.digest.day == "mon"
     assert settings.digest.time == time(9, 0) and isinstance(settings.digest.time, time)
     assert settings.digest.never_met_days == 90
+    assert settings.privacy.activity_retention_days == 365
 
 
 def test_values_other_than_the_defaults_are_read():
@@ -104,9 +105,12 @@ stall_after_days = 3
 [digest]
 time = "07:45"
 day = "fri"
+[privacy]
+activity_retention_days = 90
 """
     )
     settings = parse(text, env={})
+    assert settings.privacy.activity_retention_days == 90
     assert settings.nudges.working_hours == (time(8, 30), time(17, 15))
     assert settings.nudges.stall_after_days == 3
     assert settings.digest.time == time(7, 45)
@@ -174,6 +178,7 @@ def test_defaults_when_sections_are_missing():
     assert settings.nudges.stall_after_days == 5
     assert settings.digest.time == time(9)
     assert settings.digest.never_met_days == 90
+    assert settings.privacy.activity_retention_days == 365
     # A function without a name gets a readable one from its key.
     assert settings.function("it").name == "IT"
     assert settings.function("marketing").name == "Marketing"
@@ -202,6 +207,12 @@ def with_section(extra: str) -> str:
 
 REFUSALS = {
     # name: (text, dotted key, marker on the expected line, words of the problem)
+    "retention shorter than a month": (
+        with_section("[privacy]\nactivity_retention_days = 7\n"),
+        "privacy.activity_retention_days",
+        "activity_retention_days",
+        "at least 30",
+    ),
     "unknown key in a section": (
         with_section("[nudges]\nstall_after_dayz = 5\n"),
         "nudges.stall_after_dayz",

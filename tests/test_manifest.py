@@ -51,6 +51,7 @@ SCOPES: dict[str, frozenset[str]] = {
     # A user ID as the channel posts in the app's DM with that person: chat:write is enough.
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
+    "chat.delete": frozenset({"chat:write"}),  # the bot's own messages
     "conversations.history": _per_kind("history"),
     "conversations.info": _per_kind("read"),
     "conversations.join": frozenset({"channels:join"}),  # public channels only

@@ -386,7 +386,9 @@ def test_a_storm_on_every_method_never_crashes_a_listener_and_loses_nothing(loca
     assert [a.status for a in answers] == [200] * len(answers)
     assert [a.body_text for a in answers] == [""] * len(answers)  # the form was accepted
     met = {c.method for c in emulator.errors()}
-    assert met == {"chat.postMessage", "chat.update", "conversations.list", "users.info", "views.open", "views.publish", "views.update"}
+    # Who reads a channel (conversations.info) is asked before a reply is copied and before a Home
+    # tab is drawn: while Slack cannot say, the copy waits and the tab is not published.
+    assert met == {"chat.postMessage", "chat.update", "conversations.info", "conversations.list", "views.open", "views.update"}
     storm.raging = False
 
     local.runtime.clock.set(NOW + timedelta(hours=1))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from bot.app import outbox, owed
+from bot.app import audience, outbox, owed
 from bot.app.home import refresh_homes
 from bot.app.hub import Hub
 from bot.app.people import functions_of, known_today
@@ -50,6 +50,8 @@ def commit_form(hub: Hub, user: str, initiative_id: int) -> Form:
         initiative = initiatives.get(session, initiative_id)
     if initiative is None:
         return Form(problem=f"There is no initiative #{initiative_id}.")
+    if not audience.viewer(hub, user).may_see(initiative):
+        return Form(problem=audience.not_shown(initiative_id))
     if initiative.status not in initiatives.OPEN_STATUSES:
         return Form(problem=f"Initiative #{initiative_id} is {initiative.status}: it takes no new commitments.")
     functions = functions_of(hub, user)

@@ -10,7 +10,12 @@ What counts as activity:
   count like any reply;
 - top-level messages, and replies in threads that belong to no initiative, do not count;
 - bot messages never count and are never mirrored (the listener filters them out);
-- edits are not new activity and are not mirrored again; deletions do not remove activity.
+- edits are not new activity and are not mirrored again; deletions do not remove activity;
+- text never moves into a wider audience (bot.core.audience): a reply in a private channel, or
+  in one shared with another organisation, is not copied into the hub thread, and nothing is
+  copied into a hub channel shared with another organisation. The hub thread gets one line a
+  day per channel saying that the function replied there, without a word of the reply; the
+  reply still counts as activity.
 
 Each event is handled once: its `event_id` is claimed in the transaction that records the
 activity (`core.events.claim`), so a retry or a duplicate delivery is dropped, while a crash
@@ -26,10 +31,12 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.app import outbox, owed
+from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.app.people import functions_of
+from bot.app.port import SlackUnavailable
 from bot.core import activity, events, initiatives
+from bot.core.calendar import local_day
 from bot.core.text import clean
 from bot.db import transaction
 
@@ -83,11 +90,21 @@ def reply(hub: Hub, event: Reply) -> None:
 
 
 def record_reply(hub: Hub, event: Reply) -> list[str]:
-    """Record the reply once; returns the outbox key of its mirror, if it has one."""
+    """Record the reply once; returns the outbox key of its mirror (or of the line said in its
+    place), if it has one."""
     with hub.sessions() as session:
-        if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
+        found = initiatives.by_thread(session, event.channel, event.thread_ts)
+        if found is None:
             return []  # a thread of something else: nothing to record, nothing to claim
-    functions = functions_of(hub, event.user)  # Slack calls stay outside the transaction
+        in_hub_thread = (event.channel, event.thread_ts) == (found.hub_channel, found.hub_ts)
+        hub_channel = found.hub_channel
+    # Slack calls stay outside the transaction.
+    functions = functions_of(hub, event.user)
+    mirrored = hub.settings.hub.mirror_replies and not in_hub_thread
+    try:
+        barrier = audience.barrier(hub, event.channel, hub_channel) if mirrored else None
+    except SlackUnavailable:
+        barrier = None  # the copy is owed as words, and decided when it is sent (it waits for Slack)
     at = datetime.fromtimestamp(float(event.ts), UTC)
     try:
         with transaction(hub.sessions) as session:
@@ -96,9 +113,12 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
             if initiative is None:
                 return []  # deleted meanwhile: the event is handled, with nothing to record
             activity.record(session, initiative, event.user, functions, "reply", at, ref=f"{event.channel}:{event.ts}")
-            in_hub_thread = (event.channel, event.thread_ts) == (initiative.hub_channel, initiative.hub_ts)
-            if in_hub_thread or not hub.settings.hub.mirror_replies:
+            if not mirrored:
                 return []
+            if barrier is not None:
+                # The words stay where they were written: not even kept to be copied later.
+                day = local_day(hub.clock.now(), hub.settings.tz)
+                return owed.owe_reply_note(session, initiative.id, event.channel, barrier, day, hub.clock.now())
             reply = {
                 "user": event.user,
                 "channel": event.channel,

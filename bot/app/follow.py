@@ -1,5 +1,9 @@
 """Follow: the initiatives a person asks for (`/cdo list`, `/cdo status`, `/cdo pairs`), and
-an initiative's status changed from its card."""
+an initiative's status changed from its card.
+
+What a person may see (bot.core.audience) may need Slack to say who is in which channel, so it
+is decided after Slack is answered: `/cdo list` reads only what the person may see, `/cdo
+status` checks the initiative it read."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.app import outbox, owed
+from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.config import FunctionConfig
 from bot.core import digest, initiatives, permissions
@@ -21,6 +25,7 @@ CHANNEL_MENTION = re.compile(r"^<#(?P<id>[a-z0-9]+)(?:\|(?P<name>[^>]*))?>$")
 class Listing:
     heading: str
     initiatives: list[Initiative]
+    restricted: bool = False  # the hub channel is private and the person sees only part of it
 
 
 def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
@@ -38,20 +43,36 @@ def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
     return None
 
 
-def listing(hub: Hub, user: str, argument: str) -> Listing | None:
-    """`mine`, `stalled`, a function, or everything open; None when the argument means nothing."""
+def understood(hub: Hub, argument: str) -> bool:
+    """Whether `/cdo list`'s argument means something: nothing, `mine`, `stalled` or a function."""
     wanted = argument.strip().lower()
-    function = find_function(hub, argument) if wanted else None
+    return wanted in ("", "mine", "stalled") or find_function(hub, argument) is not None
+
+
+def listing(hub: Hub, user: str, argument: str) -> Listing | None:
+    """`mine`, `stalled`, a function, or everything open, of what `user` may see; None when the
+    argument means nothing. Asks Slack who is in which channel: after the ack."""
+    if not understood(hub, argument):
+        return None
+    viewer = audience.viewer(hub, user)
+    wanted = argument.strip().lower()
+    function = find_function(hub, argument) if wanted not in ("", "mine", "stalled") else None
+    seen = viewer.condition()
     with hub.sessions() as session:
-        if not wanted:
-            return Listing("Open initiatives", initiatives.listing(session))
         if wanted == "mine":
-            return Listing("Your open initiatives", initiatives.listing(session, mine=user))
-        if wanted == "stalled":
-            return Listing("Initiatives with a stalled pair", initiatives.listing(session, stalled=True))
-        if function is not None:
-            return Listing(f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key))
-    return None
+            heading, found = "Your open initiatives", initiatives.listing(session, mine=user, visible=seen)
+        elif wanted == "stalled":
+            heading, found = "Initiatives with a stalled pair", initiatives.listing(session, stalled=True, visible=seen)
+        elif function is not None:
+            heading, found = f"Open initiatives of {function.name}", initiatives.listing(session, function=function.key, visible=seen)
+        else:
+            heading, found = "Open initiatives", initiatives.listing(session, visible=seen)
+    return Listing(heading, found, restricted=not viewer.everything)
+
+
+def may_see(hub: Hub, user: str, initiative: Initiative) -> bool:
+    """Whether `user` may see the initiative's content (asks Slack: after the ack)."""
+    return audience.viewer(hub, user).may_see(initiative)
 
 
 def initiative(hub: Hub, initiative_id: int) -> Initiative | None:

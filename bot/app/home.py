@@ -11,7 +11,7 @@ import logging
 from bot.app.hub import Hub
 from bot.app.people import functions_of, local_today
 from bot.app.port import InstallBroken, SlackUnavailable
-from bot.core import home
+from bot.core import audience, home
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +19,14 @@ log = logging.getLogger(__name__)
 def publish_home(hub: Hub, user_id: str) -> None:
     try:
         functions = functions_of(hub, user_id)
+        viewer = audience.viewer(user_id, hub.settings, hub.directory.facts(hub.settings.hub.channel), functions)
     except SlackUnavailable as unavailable:
         log.warning("the Home tab of %s was not published: %s", user_id, unavailable)
         return
     today = local_today(hub, user_id)
     now = hub.clock.now()
     with hub.sessions() as session:
-        data = home.gather(session, hub.settings, user_id, functions, today, now)
+        data = home.gather(session, hub.settings, user_id, functions, today, now, viewer)
     try:
         published = hub.gateway.publish_home(user_id, hub.render.home(data, hub.settings))
     except InstallBroken:
@@ -34,7 +35,8 @@ def publish_home(hub: Hub, user_id: str) -> None:
         log.warning("the Home tab of %s could not be published: %s", user_id, published.error)
 
 
-def refresh_homes(hub: Hub, *users: str) -> None:
-    """Republish the Home tab of each person a change concerns, once each."""
+def refresh_homes(hub: Hub, *users: str | None) -> None:
+    """Republish the Home tab of each person a change concerns, once each (None: someone forgotten)."""
     for user in dict.fromkeys(users):
-        publish_home(hub, user)
+        if user:
+            publish_home(hub, user)

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.app import audience
 from bot.app.hub import Hub
-from bot.app.port import Result
+from bot.app.port import Result, SlackUnavailable
 from bot.core import initiatives
 from bot.core import outbox as box
+from bot.core.audience import Barrier
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction, Outbox
 
 CARD, ROUTE, CONFIRMATION, ROUTE_FAILURES = "card", "route", "confirmation", "route_failures"
 COMMITMENT, COMMITMENT_UPDATE, ANNOUNCEMENT = "commitment", "commitment_update", "announcement"
-CARD_UPDATE, STATUS_LINE, MIRROR = "card_update", "status_line", "mirror"
+CARD_UPDATE, STATUS_LINE, MIRROR, REPLY_NOTE = "card_update", "status_line", "mirror", "reply_note"
 NOTICE = "notice"  # a DM to one person: what became of a form they sent, when only later known
 CONFIRM_WITHIN = timedelta(minutes=2)  # the proposer hears back by then, routes delivered or not
 
@@ -87,9 +89,31 @@ def owe_status(session: Session, initiative_id: int, user: str, status: str, now
     return keys
 
 
+def owe_refresh(session: Session, initiative_ids: list[int], commitment_ids: list[int], now: datetime) -> list[str]:
+    """The hub cards and commitment messages rendered again, in place (after a person was forgotten)."""
+    moment = f"{now.timestamp():.6f}"
+    keys = []
+    for initiative_id in initiative_ids:
+        keys.append(f"card-update:{initiative_id}:{moment}")
+        box.record(session, keys[-1], CARD_UPDATE, now, initiative_id=initiative_id)
+    for commitment_id in commitment_ids:
+        commitment = session.get(Commitment, commitment_id)
+        if commitment is not None:
+            keys.append(f"commitment-update:{commitment_id}:{moment}")
+            box.record(session, keys[-1], COMMITMENT_UPDATE, now, initiative_id=commitment.initiative_id, commitment=commitment_id)
+    return keys
+
+
 def owe_mirror(session: Session, event_id: str, initiative_id: int, now: datetime, **reply: Any) -> list[str]:
     key = f"mirror:{event_id}"
     box.record(session, key, MIRROR, now, initiative_id=initiative_id, **reply)
+    return [key]
+
+
+def owe_reply_note(session: Session, initiative_id: int, channel: str, barrier: Barrier, day: date, now: datetime) -> list[str]:
+    """In place of a reply that may not be copied: one line a day per channel, without its words."""
+    key = f"reply-note:{initiative_id}:{channel}:{day.isoformat()}"
+    box.record(session, key, REPLY_NOTE, now, initiative_id=initiative_id, channel=channel, barrier=barrier.value)
     return [key]
 
 
@@ -186,7 +210,7 @@ def _route_failed(hub: Hub, session: Session, row: Outbox, error: str) -> list[s
     involved.route_status, involved.route_error = "failed", error
     initiative = _initiative(session, row)
     keys = []
-    for person in dict.fromkeys([initiative.proposer, *hub.settings.hub.admins]):
+    for person in dict.fromkeys(user for user in (initiative.proposer, *hub.settings.hub.admins) if user):
         keys.append(f"route-failures:{initiative.id}:{person}")
         box.record(session, keys[-1], ROUTE_FAILURES, hub.clock.now(), initiative_id=initiative.id, user=person)
     return keys
@@ -207,6 +231,8 @@ def _prepare_confirmation(hub: Hub, session: Session, row: Outbox) -> Message | 
         if involved.route_channel and involved.route_ts and (link := hub.gateway.permalink(involved.route_channel, involved.route_ts))
     }
     note = (row.payload or {}).get("sponsor_problem")
+    if initiative.proposer is None:
+        return None  # the proposer was forgotten: nobody to confirm to
     text, blocks = hub.render.confirmation(initiative, hub.settings, _hub_link(hub, initiative), links, sponsor_problem=note)
     return Message(initiative.proposer, text, blocks, findable=False)
 
@@ -274,7 +300,7 @@ def _prepare_status_line(hub: Hub, session: Session, row: Outbox) -> Message | N
     if not (initiative.hub_channel and initiative.hub_ts):
         return None
     payload = row.payload or {}
-    text = hub.render.status_changed(str(payload.get("user")), str(payload.get("status")))
+    text = hub.render.status_changed(payload.get("user") or None, str(payload.get("status")))
     return Message(initiative.hub_channel, text, thread_ts=initiative.hub_ts)
 
 
@@ -284,9 +310,17 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
     if not (initiative.hub_channel and initiative.hub_ts):
         return None
     reply = row.payload or {}
+    channel = str(reply.get("channel"))
+    try:  # asked again as it is sent: a channel may have become private or shared since
+        barrier = audience.barrier(hub, channel, initiative.hub_channel)
+    except SlackUnavailable:
+        raise Wait() from None
+    if barrier is not None:
+        _forget_words(row)
+        return _reply_note(hub, initiative, channel, barrier.value)
     info = hub.directory.user(str(reply.get("user")))
     author = info.name if info else str(reply.get("user"))
-    channel, text, files = str(reply.get("channel")), str(reply.get("text") or ""), int(reply.get("files") or 0)
+    text, files = str(reply.get("text") or ""), int(reply.get("files") or 0)
     wants_link = hub.render.mirror_needs_permalink(author, channel, text, files)
     thread = str(reply.get("thread_ts") or "") or None
     link = hub.gateway.permalink(channel, str(reply.get("ts")), thread_ts=thread) if wants_link else None
@@ -297,6 +331,23 @@ def _prepare_mirror(hub: Hub, session: Session, row: Outbox) -> Message | None:
 def _prepare_notice(hub: Hub, session: Session, row: Outbox) -> Message | None:
     payload = row.payload or {}
     return Message(str(payload.get("user")), str(payload.get("text") or ""), findable=False)
+
+
+def _reply_note(hub: Hub, initiative: Initiative, channel: str, barrier: str) -> Message:
+    assert initiative.hub_channel and initiative.hub_ts
+    route = next((f for f in initiative.functions if f.route_channel == channel), None)
+    function = hub.settings.functions.get(route.function_key) if route is not None else None
+    name = function.name if function is not None else "A function"
+    return Message(initiative.hub_channel, hub.render.reply_elsewhere(name, barrier), thread_ts=initiative.hub_ts)
+
+
+def _prepare_reply_note(hub: Hub, session: Session, row: Outbox) -> Message | None:
+    initiative = _initiative(session, row)
+    _after(session, card_key(initiative.id))
+    if not (initiative.hub_channel and initiative.hub_ts):
+        return None
+    payload = row.payload or {}
+    return _reply_note(hub, initiative, str(payload.get("channel")), str(payload.get("barrier")))
 
 
 def _forget_words(row: Outbox) -> list[str]:
@@ -328,4 +379,5 @@ KINDS: dict[str, Kind] = {
     STATUS_LINE: Kind(_prepare_status_line),
     MIRROR: Kind(_prepare_mirror, _mirror_sent, lambda hub, session, row, error: _forget_words(row)),
     NOTICE: Kind(_prepare_notice),
+    REPLY_NOTE: Kind(_prepare_reply_note),
 }

@@ -1,15 +1,16 @@
 """What `serve` does every few seconds besides answering Slack: handle the events that were
 kept but not handled, send what the outbox still owes, send the nudges claimed and due that
 earlier passes had no turn for (a backlog goes out pass after pass, at each channel's pace),
-and once a day learn the workspace's people. Each part is shared safely between replicas
-(claims and leases in the database)."""
+once a day learn the workspace's people, and once an hour remove what is older than the
+retention of people's data. Each part is shared safely between replicas (claims and leases in
+the database; pruning twice at once removes nothing twice)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 
-from bot.app import discuss, outbox
+from bot.app import discuss, outbox, privacy
 from bot.app.delivery import send_due
 from bot.app.hub import Hub
 from bot.app.people import sync_users
@@ -32,4 +33,5 @@ def upkeep(hub: Hub) -> outbox.DrainReport:
             log.info("nudges: %s; %d messages wait for their channel's turn", counts, nudged.waiting)
     with contextlib.suppress(InstallBroken):  # logged by the gateway; /healthz says it
         sync_users(hub)
+    privacy.prune_now_and_then(hub)
     return report

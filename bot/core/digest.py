@@ -84,7 +84,7 @@ class CommitmentLine:
     title: str
     from_function: str
     to_function: str
-    owner: str
+    owner: str | None
     what: str
     due: date
 

@@ -34,7 +34,7 @@ class Overdue:
     id: int
     from_function: str
     to_function: str
-    owner: str
+    owner: str | None  # None: the function's, its owner forgotten
     what: str
     due: date
     days_late: int

@@ -7,6 +7,8 @@
   in their own calendar, and apart from these the blocked ones, which wait on someone else;
   the requests asked of their functions and waiting for an answer (`rules.request`); and the
   live commitments owed to their functions;
+- only what the person may see (`audience.Viewer`): with a private hub channel, someone outside
+  it sees only the initiatives of their functions and those they proposed or sponsor;
 - for executives and hub staff, the function × function matrix of the digest
   (`digest.pair_rows`): each pair's joint initiatives, its open, overdue and done
   commitments, when it last met and its state.
@@ -21,11 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import digest, rules
+from bot.core.audience import Viewer
 from bot.core.listing import Listed
 from bot.models import Commitment, Initiative, InitiativeFunction
 
@@ -48,7 +51,7 @@ class CommitmentItem:
     initiative_title: str
     from_function: str
     to_function: str
-    owner: str | None  # None for a request nobody has accepted
+    owner: str | None  # None for a request nobody has accepted, or an owner forgotten
     what: str
     due: date
     status: str
@@ -76,10 +79,14 @@ def sees_matrix(user_id: str, settings: Settings) -> bool:
     return user_id in settings.hub.executives or settings.is_staff(user_id)
 
 
-def gather(session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date, now: datetime) -> HomeData:
-    """`today` is the person's own day (for due dates); `now`, aware UTC, dates the matrix."""
+def gather(
+    session: Session, settings: Settings, user_id: str, functions: Iterable[str], today: date, now: datetime, viewer: Viewer | None = None
+) -> HomeData:
+    """`today` is the person's own day (for due dates); `now`, aware UTC, dates the matrix;
+    `viewer` says what they may see (everything when not given)."""
     functions = tuple(dict.fromkeys(functions))
-    mine = Commitment.owner == user_id
+    seen = viewer.condition() if viewer is not None else true()
+    mine = and_(Commitment.owner == user_id, seen)
     roles = tuple(
         role
         for role, yes in (
@@ -93,13 +100,13 @@ def gather(session: Session, settings: Settings, user_id: str, functions: Iterab
         user=user_id,
         today=today,
         functions=functions,
-        initiatives=_initiatives(session, user_id, functions),
+        initiatives=_initiatives(session, user_id, functions, seen),
         overdue=_commitments(session, mine, rules.overdue(today)),
         due_soon=_commitments(session, mine, rules.due_soon(today)),
         later=_commitments(session, mine, rules.due_later(today)),
         blocked=_commitments(session, mine, rules.blocked()),
-        asked_of_me=_commitments(session, rules.request(), Commitment.from_function.in_(functions)) if functions else Listed(),
-        owed_to_me=_commitments(session, rules.live(), Commitment.to_function.in_(functions), Commitment.owner != user_id)
+        asked_of_me=_commitments(session, rules.request(), Commitment.from_function.in_(functions), seen) if functions else Listed(),
+        owed_to_me=_commitments(session, rules.live(), Commitment.to_function.in_(functions), Commitment.owner != user_id, seen)
         if functions
         else Listed(),
         matrix=digest.pair_rows(session, settings, now) if sees_matrix(user_id, settings) else None,
@@ -107,7 +114,7 @@ def gather(session: Session, settings: Settings, user_id: str, functions: Iterab
     )
 
 
-def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Listed:
+def _initiatives(session: Session, user_id: str, functions: Sequence[str], seen: ColumnElement[bool]) -> Listed:
     part_of: list[ColumnElement[bool]] = [
         Initiative.proposer == user_id,
         Initiative.sponsor == user_id,
@@ -115,7 +122,7 @@ def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Li
     ]
     if functions:
         part_of.append(Initiative.functions.any(InitiativeFunction.function_key.in_(functions)))
-    where = and_(rules.open_initiative(), or_(*part_of))
+    where = and_(rules.open_initiative(), or_(*part_of), seen)
     total = session.scalar(select(func.count()).select_from(Initiative).where(where)) or 0
     found = list(session.scalars(select(Initiative).where(where).order_by(Initiative.id.desc()).limit(SHOWN)))
     if not found:
@@ -142,7 +149,8 @@ def _initiatives(session: Session, user_id: str, functions: Sequence[str]) -> Li
 
 def _commitments(session: Session, *conditions: ColumnElement[bool]) -> Listed:
     where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Commitment).where(where)) or 0
+    counted = select(func.count()).select_from(Commitment).join(Initiative, Initiative.id == Commitment.initiative_id)
+    total = session.scalar(counted.where(where)) or 0
     rows = session.execute(
         select(Commitment, Initiative.title)
         .join(Initiative, Initiative.id == Commitment.initiative_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -177,9 +177,13 @@ def listing(
     function: str | None = None,
     stalled: bool = False,
     open_only: bool = True,
+    visible: ColumnElement[bool] | None = None,
     limit: int = 50,
 ) -> list[Initiative]:
+    """`visible`: only those a person may see (`audience.Viewer.condition`)."""
     query = select(Initiative)
+    if visible is not None:
+        query = query.where(visible)
     if stalled:
         query = query.where(Initiative.pairs.any(Pair.state.in_(STALLED_STATES)))
     if open_only:

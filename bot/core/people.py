@@ -10,6 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# Who asked for or answered a request when that person's data was erased: the column must still
+# say that somebody did, and names nobody.
+ERASED = "erased"
+
 
 def zone(tz_name: str | None, fallback: ZoneInfo) -> ZoneInfo:
     if not tz_name:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import activity, pairs, rules
 from bot.core.commitments import Draft, date_problem, joint_activity, reason_problem
 from bot.core.initiatives import Refusal
+from bot.core.people import ERASED
 from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Commitment, CommitmentChange, Initiative
@@ -134,7 +135,13 @@ def accept_date(
         actor_functions,
         now,
         where=[Commitment.proposed_due == seen, Commitment.proposed_by == proposer],
-        values={"status": "open", "owner": proposer, "due": seen, "proposed_due": None, "proposed_by": None},
+        values={
+            "status": "open",
+            "owner": None if proposer == ERASED else proposer,
+            "due": seen,
+            "proposed_due": None,
+            "proposed_by": None,
+        },
         to_status="open",
         old_due=request.due,
         new_due=seen,

@@ -55,6 +55,7 @@ class Channel:
     members: set[str] = field(default_factory=set)
     is_im: bool = False
     user: str | None = None  # the other party of a DM
+    is_ext_shared: bool = False  # shared with another organisation (Slack Connect)
 
     def to_api(self, viewer: str = BOT_USER_ID) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -65,6 +66,12 @@ class Channel:
             "is_private": self.is_private or self.is_im,
             "is_archived": self.is_archived,
             "is_member": viewer in self.members,
+            # Slack Connect: `is_shared` is also true for channels shared across an Enterprise
+            # Grid organisation, which the sandbox does not have.
+            "is_shared": self.is_ext_shared,
+            "is_ext_shared": self.is_ext_shared,
+            "is_org_shared": False,
+            "is_pending_ext_shared": False,
         }
         if self.is_im:
             data["user"] = self.user
@@ -141,9 +148,10 @@ class Workspace:
         is_archived: bool = False,
         members: Iterable[str] = (),
         bot_member: bool = True,
+        is_ext_shared: bool = False,
     ) -> Channel:
         channel_id = id or self._new_id("C")
-        channel = Channel(channel_id, name.lstrip("#"), is_private, is_archived, set(members))
+        channel = Channel(channel_id, name.lstrip("#"), is_private, is_archived, set(members), is_ext_shared=is_ext_shared)
         if bot_member:
             channel.members.add(self.bot_user_id)
         self.channels[channel_id] = channel

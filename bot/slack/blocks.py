@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.config import CHANNEL_ID
+from bot.core.people import ERASED
+
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
@@ -50,8 +53,20 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+def person(user_id: str | None, *, nobody: str = "_a former colleague_") -> str:
+    """A mention; `nobody` for someone whose data the hub erased (`cdo-hub privacy forget`)."""
+    return mention(user_id) if user_id and user_id != ERASED else nobody
+
+
 def channel_link(channel_id: str) -> str:
     return f"<#{channel_id}>"
+
+
+def channel_ref(name_or_id: str) -> str:
+    """A channel as the configuration names it: a link for an ID, else its name as text."""
+    if CHANNEL_ID.match(name_or_id):
+        return channel_link(name_or_id)
+    return user_text(name_or_id, 80)
 
 
 def link(url: str, label: str) -> str:

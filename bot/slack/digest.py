@@ -84,10 +84,11 @@ def _commitment_lines(digest: Digest, settings: Settings) -> str:
     lines = [f"*Commitments*: {digest.overdue.total} overdue, {digest.due_soon.total} due within a week"]
     for heading, listed in (("Overdue", digest.overdue), ("Due soon", digest.due_soon)):
         for c in listed.items:
+            owner = bk.person(c.owner, nobody=function_name(settings, c.from_function))
             lines.append(
                 f"• {heading}: {function_name(settings, c.from_function)} → {function_name(settings, c.to_function)} "
                 f"on #{c.initiative_id}: "
-                f"“{bk.user_text(c.what, 150)}” due {c.due.isoformat()}, {bk.mention(c.owner)}"
+                f"“{bk.user_text(c.what, 150)}” due {c.due.isoformat()}, {owner}"
             )
         if listed.more:
             lines.append(f"• …{listed.more} more {heading.lower()}: `cdo-hub report commitments`")

@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.app.port import ErrorKind, SlackUnavailable, UserInfo
+from bot.app.port import ErrorKind, Result, SlackUnavailable, UserInfo
 from bot.config import CHANNEL_ID
+from bot.core.audience import ChannelFacts
 from bot.slack.gateway import Gateway
 
 CACHE_SECONDS = 600.0
@@ -51,23 +52,42 @@ class Directory:
         """conversations.info for an ID, or the channel of that name; None when missing."""
         return self._cached(("channel", name_or_id), lambda: self._find_channel(name_or_id))
 
+    def facts(self, name_or_id: str) -> ChannelFacts | None:
+        """Who reads the channel: private or not, shared with another organisation or not, and
+        for a private one its members. None when Slack says it does not exist (or the bot
+        cannot see it); SlackUnavailable when Slack did not answer, so nobody decides on a guess."""
+        info = self._cached(("channel", name_or_id), lambda: self._find_channel(name_or_id, strict=True))
+        if not info or not info.get("id"):
+            return None
+        private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+        external = bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
+        members = self.members(info["id"]) if private else None
+        return ChannelFacts(info["id"], private, external, members)
+
     def channel_id(self, name_or_id: str) -> str | None:
         if CHANNEL_ID.match(name_or_id):
             return name_or_id
         found = self.channel(name_or_id)
         return found["id"] if found else None
 
-    def _find_channel(self, name_or_id: str) -> dict[str, Any] | None:
+    def _find_channel(self, name_or_id: str, *, strict: bool = False) -> dict[str, Any] | None:
+        """`strict`: a Slack that did not answer raises SlackUnavailable instead of reading as missing."""
+
+        def answered(result: Result) -> bool:
+            if strict and not result.ok and result.kind is ErrorKind.TRANSIENT:
+                raise SlackUnavailable(f"the channel {name_or_id}: {result.error}")
+            return result.ok
+
         if CHANNEL_ID.match(name_or_id):
             result = self.gateway.channel_info(name_or_id)
-            return result.get("channel") if result.ok else None
+            return result.get("channel") if answered(result) else None
         name = name_or_id.lstrip("#")
         cursor = None
         while True:
             result = self.gateway.call(
                 "conversations.list", types="public_channel,private_channel", limit=200, cursor=cursor, exclude_archived=False
             )
-            if not result.ok:
+            if not answered(result):
                 return None
             for channel in result.get("channels", []):
                 if channel.get("name") == name:

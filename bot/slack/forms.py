@@ -13,13 +13,20 @@ from bot.slack.gateway import error_of
 
 def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> str | None:
     """Open the modal; the error Slack gave when it could not be opened, else None."""
+    return open_view_to_update(client, trigger_id, view)[0]
+
+
+def open_view_to_update(client: WebClient, trigger_id: str, view: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """Open the modal: the error Slack gave, or None and the opened view (its `id` and `hash`
+    let it be updated while it is open)."""
     try:
-        client.views_open(trigger_id=trigger_id, view=view)
+        opened = client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as failure:
-        return error_of(failure)
+        return error_of(failure), {}
     except (SlackClientError, OSError):
-        return "connection_error"
-    return None
+        return "connection_error", {}
+    found = opened.get("view")
+    return None, found if isinstance(found, dict) else {}
 
 
 def update_view(client: WebClient, view_id: str, view_hash: str | None, view: dict[str, Any]) -> str | None:

@@ -82,7 +82,7 @@ def _due(item: CommitmentItem, today: date) -> str:
 
 
 def _commitment_line(item: CommitmentItem, settings: Settings, today: date, *, with_owner: bool = False) -> str:
-    owner = f"{bk.mention(item.owner)} · " if with_owner and item.owner else ""
+    owner = f"{bk.person(item.owner, nobody=_name(settings, item.from_function))} · " if with_owner else ""
     return (
         f"• {owner}*#{item.id}* {_name(settings, item.from_function)} → {_name(settings, item.to_function)}: "
         f"{bk.user_text(item.what, 200)} — {_due(item, today)}{COMMITMENT_EMOJI.get(item.status, '')} "

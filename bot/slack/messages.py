@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.core import rules
 from bot.core.commitments import recorded_by
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 from bot.slack import blocks as bk
@@ -42,7 +43,7 @@ def _summary_fields(initiative: Initiative, settings: Settings) -> dict[str, Any
     fields = [
         f"*Functions*\n{bk.user_text(_names(settings, initiative.function_keys), 1900)}",
         f"*Journey*\n{initiative.journey}",
-        f"*Proposer*\n{bk.mention(initiative.proposer)}",
+        f"*Proposer*\n{bk.person(initiative.proposer)}",
         f"*Sponsor*\n{bk.mention(initiative.sponsor) if initiative.sponsor else '_none yet_'}",
         f"*Target date*\n{initiative.target_date.isoformat() if initiative.target_date else '_not set_'}",
         f"*Status*\n{STATUS_EMOJI.get(initiative.status, '')} {initiative.status}",
@@ -170,9 +171,17 @@ def confirmation(
     return f"Initiative #{initiative.id} is in the hub", [bk.section("\n".join(lines))]
 
 
-def listing(initiatives: list[Initiative], settings: Settings, heading: str) -> tuple[str, list[dict[str, Any]]]:
+def listing(
+    initiatives: list[Initiative], settings: Settings, heading: str, *, restricted: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
+    """`restricted`: the hub channel is private and the person sees only some initiatives."""
+    private = bk.context(
+        f"The hub channel {bk.channel_ref(settings.hub.channel)} is private: you see the initiatives of your functions "
+        "and those you proposed or sponsor. Its members, executives and hub staff see them all."
+    )
     if not initiatives:
-        return f"{heading}: none", [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
+        nothing = [bk.section(f"*{heading}*: none yet. Start one with `{settings.slack.command} propose`.")]
+        return f"{heading}: none", nothing + ([private] if restricted else [])
     blocks = [bk.section(f"*{heading}*")]
     for initiative in initiatives[:40]:
         blocks.append(
@@ -183,6 +192,8 @@ def listing(initiatives: list[Initiative], settings: Settings, heading: str) -> 
         )
     if len(initiatives) > 40:
         blocks.append(bk.context(f"{len(initiatives) - 40} more: `cdo-hub report initiatives` lists them all."))
+    if restricted:
+        blocks.append(private)
     return f"{heading}: {len(initiatives)}", blocks
 
 
@@ -247,7 +258,7 @@ def history_lines(commitment: Commitment) -> list[str]:
             continue
         words, dated = CHANGE_WORDS.get(change.action, (change.action, False))
         lines.append(
-            f"{change.at:%Y-%m-%d} {bk.mention(change.actor)} {words}"
+            f"{change.at:%Y-%m-%d} {bk.person(change.actor)} {words}"
             + (f" {'to ' if change.action == 'slip' else ''}{change.new_due.isoformat()}" if dated and change.new_due else "")
             + (f": {bk.user_text(change.reason, 300)}" if change.reason else "")
         )
@@ -258,7 +269,7 @@ def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[di
     """The commitment in the hub thread, updated in place as its status changes."""
     giver = bk.user_text(_names(settings, [commitment.from_function]), 100)
     taker = bk.user_text(_names(settings, [commitment.to_function]), 100)
-    owner = bk.mention(commitment.owner) if commitment.owner else "_nobody yet_"
+    owner = bk.person(commitment.owner, nobody="_nobody yet_" if commitment.status in (rules.REQUESTED, rules.DECLINED) else f"*{giver}*")
     lines = [
         f"{COMMITMENT_EMOJI.get(commitment.status, '')} *Commitment #{commitment.id}* — *{giver}* → *{taker}*",
         f"{bk.user_text(commitment.what, 1500)}",
@@ -266,9 +277,9 @@ def commitment(commitment: Commitment, settings: Settings) -> tuple[str, list[di
     ]
     recorder = recorded_by(commitment)
     if commitment.requested_by:
-        lines.append(f"Asked for by {bk.mention(commitment.requested_by)}")
+        lines.append(f"Asked for by {bk.person(commitment.requested_by)}")
     elif recorder:
-        lines.append(f"Recorded by {bk.mention(recorder)} on {giver}'s behalf")
+        lines.append(f"Recorded by {bk.person(recorder)} on {giver}'s behalf")
     blocks: list[dict[str, Any]] = [bk.section("\n".join(lines))]
     history = history_lines(commitment)
     if history:
@@ -296,7 +307,7 @@ ANNOUNCEMENTS = {
 
 def announcement(change: CommitmentChange) -> str:
     return ANNOUNCEMENTS[change.action].format(
-        actor=bk.mention(change.actor),
+        actor=bk.person(change.actor, nobody="Someone"),
         id=change.commitment_id,
         due=change.new_due.isoformat() if change.new_due else "",
         reason=bk.user_text(change.reason or "", 1000),

@@ -4,12 +4,16 @@
 reply being copied): the reply is user text, escaped so that `<!channel>`, a mention or a
 fake link it carries stays text, and shortened to Block Kit's section limit. A shortened
 reply, or one that shares files (which are not copied), links to the original.
+
+A reply that may not be copied (bot.core.audience) is replaced by a line that says only which
+function replied in its own channel and why the words stay there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.core.audience import Barrier
 from bot.slack import blocks as bk
 
 
@@ -45,3 +49,17 @@ def mirror_message(
         blocks.append(bk.context(" · ".join(notes)))
     fallback = head + bk.user_text(text, bk.FALLBACK_TEXT_LIMIT - len(head))
     return fallback, blocks
+
+
+# Why a reply is not copied (bot.core.audience.Barrier), in words for the hub thread.
+BARRIER_WORDS = {
+    Barrier.PRIVATE.value: "their channel is private",
+    Barrier.SHARED_SOURCE.value: "their channel is shared with another organisation",
+    Barrier.SHARED_TARGET.value: "this channel is shared with another organisation",
+}
+
+
+def reply_elsewhere(function_name: str, barrier: str) -> str:
+    """The line said in place of a reply whose words may not be copied: no author, no words."""
+    why = BARRIER_WORDS.get(barrier, "its channel is not one everyone here can read")
+    return f":speech_balloon: *{bk.user_text(function_name, 80)}* replied in their channel; the reply is not copied here: {why}."

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.config import USER_ID, Settings
+from bot.core.audience import Barrier
 from bot.core.initiatives import OBSTACLES_LIMIT, PROBLEM_LIMIT, TITLE_LIMIT
 from bot.slack import blocks as bk
 from bot.slack.ids import MESSAGE_TS, SLACK_ID, Action, Block, View, dump
@@ -18,18 +19,41 @@ JOURNEY_LABELS = {"customer": "Customer journey", "employee": "Employee journey"
 
 @dataclass(frozen=True)
 class ProposeMeta:
-    """private_metadata of the proposal modal: the message it came from, if any, and the
+    """private_metadata of the proposal modal: the message it came from, if any, what keeps
+    that message's words from the hub channel (a `Barrier`: the form warns of it), and the
     version of the functions block (a new block id makes Slack apply new initial options)."""
 
     channel: str | None = None
     message_ts: str | None = None
     functions_version: int = 0
+    barrier: str | None = None
 
     def __post_init__(self) -> None:  # a ValueError makes `ids.load` refuse the metadata
         if self.channel is not None and not SLACK_ID.fullmatch(self.channel):
             raise ValueError("channel is not a channel ID")
         if self.message_ts is not None and not MESSAGE_TS.fullmatch(self.message_ts):
             raise ValueError("message_ts is not a message timestamp")
+        if self.barrier is not None and self.barrier not in {barrier.value for barrier in Barrier}:
+            raise ValueError("barrier is not one the hub knows")
+
+
+# Why the words of the message a proposal comes from do not belong in the hub channel.
+SOURCE_WARNINGS = {
+    Barrier.PRIVATE.value: "This message is from a private channel.",
+    Barrier.SHARED_SOURCE.value: "This message is from a channel shared with another organisation.",
+    Barrier.SHARED_TARGET.value: "The hub channel is shared with another organisation.",
+    Barrier.UNKNOWN.value: "The hub could not tell who can read the channel this message is from.",
+}
+
+
+def source_warning(barrier: str, hub_channel: str) -> dict[str, Any]:
+    """The form's warning that what it proposes will be read by a wider audience."""
+    where = bk.channel_ref(hub_channel)
+    return bk.section(
+        f":warning: *{SOURCE_WARNINGS.get(barrier, SOURCE_WARNINGS[Barrier.UNKNOWN.value])}* What you submit here, "
+        f"prefilled words included, will be visible to everyone in {where} and in the channels of the functions "
+        "you choose: leave out what must stay where it was written."
+    )
 
 
 def functions_block(version: int) -> str:
@@ -141,6 +165,8 @@ def propose_modal(
     ]
     if meta.message_ts:
         view_blocks.insert(0, bk.context("Prefilled from a message; a link to it is kept with the initiative."))
+    if meta.barrier:
+        view_blocks.insert(0, source_warning(meta.barrier, settings.hub.channel))
     return {
         "type": "modal",
         "callback_id": View.PROPOSE.value,

@@ -32,10 +32,11 @@ def _silence_lines(view: PairView, settings: Settings) -> list[str]:
             lines.append(f"• *{function_name(settings, key)}*: active today")
     overdue = view.health.overdue
     for item in overdue[:SHOWN_OVERDUE]:
+        owner = bk.person(item.owner, nobody=function_name(settings, item.from_function))
         lines.append(
             f"• Overdue: {function_name(settings, item.from_function)} → {function_name(settings, item.to_function)}: "
             f"“{bk.user_text(item.what, 200)}”, due {item.due.isoformat()} "
-            f"({item.days_late} day{'' if item.days_late == 1 else 's'} late), owner {bk.mention(item.owner)}"
+            f"({item.days_late} day{'' if item.days_late == 1 else 's'} late), owner {owner}"
         )
     if len(overdue) > SHOWN_OVERDUE:
         lines.append(f"• …and {len(overdue) - SHOWN_OVERDUE} more overdue")

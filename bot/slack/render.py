@@ -14,8 +14,8 @@ from bot.slack import mirror as mirrors
 from bot.slack.ids import View
 
 
-def status_changed(user: str, status: str) -> str:
-    return f"{messages.STATUS_EMOJI.get(status, '')} {bk.mention(user)} set the status to *{status}*."
+def status_changed(user: str | None, status: str) -> str:
+    return f"{messages.STATUS_EMOJI.get(status, '')} {bk.person(user, nobody='Someone')} set the status to *{status}*."
 
 
 def change_form(action: str, commitment_id: int, what: str, seen_due: str) -> dict[str, Any]:
@@ -39,6 +39,7 @@ class BlockKit:
     answer_form = staticmethod(answer_form)
     mirror = staticmethod(mirrors.mirror_message)
     mirror_needs_permalink = staticmethod(mirrors.needs_permalink)
+    reply_elsewhere = staticmethod(mirrors.reply_elsewhere)
     pair_nudge = staticmethod(nudges.pair_nudge)
     executive_nudge = staticmethod(nudges.executive_nudge)
     digest = staticmethod(digest_words.digest_message)

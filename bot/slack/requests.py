@@ -26,7 +26,7 @@ def message(commitment: Commitment, settings: Settings) -> tuple[str, list[dict[
     if commitment.requested_by is None or commitment.status not in (rules.REQUESTED, rules.DECLINED):
         return messages.commitment(commitment, settings)
     asked, receiving = function_name(settings, commitment.from_function), function_name(settings, commitment.to_function)
-    asker = bk.mention(commitment.requested_by)
+    asker = bk.person(commitment.requested_by)
     declined = commitment.status == rules.DECLINED
     head = (
         f":x: *Request #{commitment.id}* — {asker} asked *{asked}*, for *{receiving}* — declined"
@@ -53,7 +53,7 @@ def message(commitment: Commitment, settings: Settings) -> tuple[str, list[dict[
         )
     else:
         offered = commitment.proposed_due.isoformat()
-        by = bk.mention(commitment.proposed_by) if commitment.proposed_by else asked
+        by = bk.person(commitment.proposed_by, nobody=asked)
         blocks.append(bk.context(f"{by} can promise it by *{offered}*: {asker}, accept that date or decline."))
         blocks.append(
             bk.actions(
@@ -81,12 +81,12 @@ def announcement(change: CommitmentChange) -> str:
     commitment = change.commitment
     reason = bk.user_text(change.reason or "", 1000)
     return words.format(
-        actor=bk.mention(change.actor),
+        actor=bk.person(change.actor),
         id=change.commitment_id,
         due=commitment.due.isoformat(),
         new_due=change.new_due.isoformat() if change.new_due else "",
         old_due=change.old_due.isoformat() if change.old_due else "",
         reason=f" ({reason})" if change.action == requests.OTHER_DATE and reason else reason,
-        asker=bk.mention(commitment.requested_by) if commitment.requested_by else "",
-        owner=bk.mention(commitment.owner) if commitment.owner else "",
+        asker=bk.person(commitment.requested_by, nobody=""),
+        owner=bk.person(commitment.owner, nobody=""),
     )

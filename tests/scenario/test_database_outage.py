@@ -69,8 +69,8 @@ def test_an_outage_loses_nothing_and_asks_people_to_try_again(hub, server):
     assert form.status == 200 and form.json["response_action"] == "errors"
     assert list(form.json["errors"].values()) == [TRY_AGAIN]
     # A command read before its answer: an ephemeral answer.
-    listed = hub.command("list", user_id="U0CMO")
-    assert listed.status == 200 and listed.json == {"response_type": "ephemeral", "text": TRY_AGAIN}
+    looked_up = hub.command(f"status {initiative.id}", user_id="U0CMO")
+    assert looked_up.status == 200 and looked_up.json == {"response_type": "ephemeral", "text": TRY_AGAIN}
     # A click, acknowledged first: told through its response URL.
     url = hub.emulator.new_response_url()
     clicked = hub.send(

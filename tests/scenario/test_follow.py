@@ -11,22 +11,28 @@ from bot.sandbox.harness import DEMO_CONFIG
 from tests.scenario.steps import propose, sqlite_only, submit_commitment
 
 
-def answer_text(response) -> str:
-    return json.dumps(response.json)
+def listed(hub, text: str, user_id: str) -> str:
+    """A listing is answered after the ack (what the person may see may need Slack), through
+    the response URL."""
+    before = len(hub.emulator.responses)
+    assert hub.command(text, user_id=user_id).status == 200
+    [answer] = hub.emulator.responses[before:]
+    assert answer.json["response_type"] == "ephemeral"
+    return json.dumps(answer.json)
 
 
 def test_list_filters_by_person_and_function(hub):
     propose(hub, user_id="U0CMO", title="Customer 360", functions=["marketing", "it"], sponsor="U0CEO")
     propose(hub, user_id="U0HR1", title="Onboarding portal", functions=["hr", "it"], sponsor="U0CEO")
-    everything = answer_text(hub.command("list", user_id="U0IT1"))
+    everything = listed(hub, "list", "U0IT1")
     assert "Customer 360" in everything and "Onboarding portal" in everything
-    mine = answer_text(hub.command("list mine", user_id="U0HR1"))
+    mine = listed(hub, "list mine", "U0HR1")
     assert "Onboarding portal" in mine and "Customer 360" not in mine
-    marketing = answer_text(hub.command("list Marketing", user_id="U0IT1"))
+    marketing = listed(hub, "list Marketing", "U0IT1")
     assert "Customer 360" in marketing and "Onboarding portal" not in marketing
-    stalled = answer_text(hub.command("list stalled", user_id="U0IT1"))
+    stalled = listed(hub, "list stalled", "U0IT1")
     assert "none yet" in stalled
-    unknown = answer_text(hub.command("list <!here>", user_id="U0IT1"))
+    unknown = json.dumps(hub.command("list <!here>", user_id="U0IT1").json)
     assert "neither" in unknown and "<!here>" not in unknown
 
 

@@ -15,38 +15,12 @@ from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack import mirror
 from bot.slack.listeners.events.thread_reply import is_person_reply
 from tests.scenario import steps
-from tests.scenario.steps import sqlite_only
+from tests.scenario.steps import reply, routed_ts, sqlite_only
 
 HOSTILE = "<!channel> ping <@U0CEO> <https://evil.example|your bank> & co"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def routed_ts(initiative, key: str) -> tuple[str, str]:
-    route = next(f for f in initiative.functions if f.function_key == key)
-    assert route.route_status == "posted"
-    return route.route_channel, route.route_ts
-
-
-def reply(hub, channel: str, user: str, text: str, thread_ts: str | None, *, event_id=None, retry_num=None, settle=True, **extra):
-    """A person writes in Slack (the emulator keeps the message), then Slack sends the event."""
-    message = hub.emulator.add_user_message(channel, user, text, thread_ts=thread_ts)
-    event = {
-        "type": "message",
-        "channel": channel,
-        "user": user,
-        "text": text,
-        "ts": message.ts,
-        "event_ts": message.ts,
-        "channel_type": "channel",
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    event.update(extra)
-    response = hub.send("event", settle=settle, event=event, event_id=event_id, retry_num=retry_num)
-    assert response.status == 200, response.body_text
-    return response, event
 
 
 def activities(hub) -> list[tuple[str, str, str]]:

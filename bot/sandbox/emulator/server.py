@@ -40,6 +40,7 @@ RESPONSE_URL_TTL = 30 * 60
 # text has its own error code instead: channel_not_found, no_text).
 REQUIRED_ARGS = {
     "chat.update": ("ts",),
+    "chat.delete": ("ts",),
     "chat.postEphemeral": ("user",),
     "chat.getPermalink": ("message_ts",),
     "conversations.replies": ("ts",),

@@ -1,4 +1,4 @@
-"""chat.*: posting, updating, ephemerals and permalinks.
+"""chat.*: posting, updating, deleting, ephemerals and permalinks.
 
 chat.postMessage and chat.postEphemeral take a channel ID, "#name"/"name", or a
 user ID meaning the bot's DM with that user.
@@ -21,6 +21,7 @@ class ChatMethods(EmulatorBase):
         return {
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
         }
@@ -66,6 +67,17 @@ class ChatMethods(EmulatorBase):
             msg.blocks = blocks
         msg.edited = {"user": self.workspace.bot_user_id, "ts": self._next_ts()}
         return {"channel": channel.id, "ts": msg.ts, "text": msg.text, "message": msg.to_api()}
+
+    def _chat_delete(self, args: Args) -> dict[str, Any]:
+        """A bot token deletes the bot's own messages only, as in Slack."""
+        channel = self._channel_by_id(args)
+        msg = self._find_message(channel, args.get("ts"))
+        if msg is None:
+            raise ApiError("message_not_found")
+        if msg.user != self.workspace.bot_user_id:
+            raise ApiError("cant_delete_message")
+        self.workspace.messages[channel.id].remove(msg)
+        return {"channel": channel.id, "ts": msg.ts}
 
     def _chat_post_ephemeral(self, args: Args) -> dict[str, Any]:
         channel = self._post_target(args)

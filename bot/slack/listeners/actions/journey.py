@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -36,7 +37,7 @@ def handle_journey_changed(ack: Ack, body: dict[str, Any], client: WebClient, co
         preselected=chosen,
         sponsor=state.user(Block.SPONSOR),
         obstacles=state.text(Block.OBSTACLES),
-        meta=ProposeMeta(meta.channel, meta.message_ts, meta.functions_version + 1),
+        meta=replace(meta, functions_version=meta.functions_version + 1),
     )
     error = update_view(client, view["id"], view.get("hash"), new_view)
     if error:  # the person changed the form meanwhile (hash_conflict), or it was closed

@@ -1,8 +1,11 @@
-"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`."""
+"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`.
+
+What a person may see is decided after the answer (it may ask Slack who is in which channel),
+and told through the response URL."""
 
 from __future__ import annotations
 
-from bot.app import follow
+from bot.app import audience, follow
 from bot.slack import blocks as bk
 from bot.slack import messages
 from bot.slack.digest import pairs_blocks
@@ -11,16 +14,18 @@ from bot.slack.listeners.commands.call import CommandCall, parse_id
 
 def handle_list(call: CommandCall) -> None:
     settings = call.hub.settings
-    found = follow.listing(call.hub, call.user, call.argument)
-    if found is None:
+    if not follow.understood(call.hub, call.argument):
         known = ", ".join(f.key for f in settings.functions.values())
         call.ack(
             text=f"`{bk.user_text(call.argument, 100)}` is neither `mine`, `stalled` nor a function ({known}).",
             response_type="ephemeral",
         )
         return
-    text, blocks = messages.listing(found.initiatives, settings, found.heading)
-    call.ack(text=text, blocks=blocks, response_type="ephemeral")
+    call.ack()
+    found = follow.listing(call.hub, call.user, call.argument)
+    assert found is not None  # understood above
+    text, blocks = messages.listing(found.initiatives, settings, found.heading, restricted=found.restricted)
+    call.respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
 def handle_status(call: CommandCall) -> None:
@@ -34,6 +39,9 @@ def handle_status(call: CommandCall) -> None:
         call.ack(text=f"There is no initiative #{initiative_id}.", response_type="ephemeral")
         return
     call.ack()
+    if not follow.may_see(call.hub, call.user, found):
+        call.respond(text=audience.not_shown(initiative_id), response_type="ephemeral")
+        return
     text, blocks = messages.status(found, settings, follow.thread_link(call.hub, found))
     call.respond(text=text, blocks=blocks, response_type="ephemeral")
 
