@@ -27,12 +27,12 @@ so a crash between the two loses neither.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
+from bot.app.now_and_then import NowAndThen
 from bot.app.people import functions_of
 from bot.app.port import SlackUnavailable
 from bot.core import activity, events, initiatives
@@ -133,19 +133,15 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
         return []
 
 
-_pruned: dict[str, datetime] = {}
-_prune_lock = threading.Lock()
+_prune = NowAndThen(PRUNE_EVERY)
 
 
 def prune_now_and_then(hub: Hub) -> None:
     """Forget old event claims, at most once an hour per database and process."""
     now = hub.clock.now()
     key = hub.settings.database_url
-    with _prune_lock:
-        last = _pruned.get(key)
-        if last is not None and now - last < PRUNE_EVERY:
-            return
-        _pruned[key] = now
+    if not _prune.due(key, now):
+        return
     try:
         with transaction(hub.sessions) as session:
             removed = events.prune(session, now)

@@ -11,15 +11,15 @@ cannot be deleted now keeps its record, so that running `forget` again deletes i
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app import outbox, owed
 from bot.app.hub import Hub
+from bot.app.now_and_then import NowAndThen
 from bot.app.port import InstallBroken
 from bot.core import outbox as box
 from bot.core import personal, retention
@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(hours=1)
 MAX_BATCHES = 20  # per run: a large backlog is worked off over several runs, never in one long go
 
-_pruned: dict[str, datetime] = {}
-_prune_lock = threading.Lock()
+_prune = NowAndThen(PRUNE_EVERY)
 
 
 def prune(hub: Hub, *, batches: int = MAX_BATCHES, limit: int = retention.BATCH) -> retention.Pruned:
@@ -62,15 +61,11 @@ def prune_now_and_then(hub: Hub) -> None:
     the last run left more to do. Never fails the job it runs in."""
     now = hub.clock.now()
     key = hub.settings.database_url
-    with _prune_lock:
-        last = _pruned.get(key)
-        if last is not None and now - last < PRUNE_EVERY:
-            return
-        _pruned[key] = now
+    if not _prune.due(key, now):
+        return
     try:
         if prune(hub).more:
-            with _prune_lock:
-                _pruned.pop(key, None)
+            _prune.again(key)
     except Exception:
         log.exception("pruning old personal data failed; the next run tries again")
 

@@ -91,6 +91,19 @@ def _pending_events(session: Session, user: str) -> list[ProcessedEvent]:
     return [row for row in session.scalars(query) if (row.payload or {}).get("user") == user]
 
 
+def _commitment(c: Commitment) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "initiative_id": c.initiative_id,
+        "from": c.from_function,
+        "to": c.to_function,
+        "what": c.what,
+        "due": _iso(c.due),
+        "status": c.status,
+        "created_at": _iso(c.created_at),
+    }
+
+
 # --- export ----------------------------------------------------------------------------------
 
 
@@ -113,29 +126,9 @@ def export(session: Session, settings: Settings, user: str, now: datetime) -> di
             {"initiative_id": a.initiative_id, "function": a.function_key, "kind": a.kind, "ref": a.ref, "at": _iso(a.at)}
             for a in session.scalars(select(Activity).where(Activity.user_id == user).order_by(Activity.at, Activity.id))
         ],
-        "commitments": [
-            {
-                "id": c.id,
-                "initiative_id": c.initiative_id,
-                "from": c.from_function,
-                "to": c.to_function,
-                "what": c.what,
-                "due": _iso(c.due),
-                "status": c.status,
-                "created_at": _iso(c.created_at),
-            }
-            for c in owned
-        ],
+        "commitments": [_commitment(c) for c in owned],
         "requests": [
-            {
-                "id": c.id,
-                "initiative_id": c.initiative_id,
-                "from": c.from_function,
-                "to": c.to_function,
-                "what": c.what,
-                "due": _iso(c.due),
-                "status": c.status,
-            }
+            _commitment(c)
             for c in session.scalars(
                 select(Commitment).where(or_(Commitment.requested_by == user, Commitment.proposed_by == user)).order_by(Commitment.id)
             )

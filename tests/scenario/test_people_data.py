@@ -266,3 +266,25 @@ def test_reports_and_the_digest_count_functions_and_pairs_never_people(hub):
         text, blocks = hub.runtime.render.digest(built, hub.settings)
         rows = pairs_report(session, hub.settings, datetime.now(UTC)) + initiatives_report(session, hub.settings, datetime.now(UTC))
     assert "U0IT1" not in json.dumps([text, blocks, rows], default=str)
+
+
+def test_a_forgotten_asker_leaves_a_request_that_names_nobody_and_can_still_be_accepted(hub, run):
+    initiative = steps.propose(hub, functions=["marketing", "it", "hr"])
+    due = date.today() + timedelta(days=20)
+    steps.submit_commitment(hub, initiative.id, user_id="U0HR1", giver="it", taker="marketing", what="Golden record", due=due)
+    with hub.runtime.sessions() as session:
+        request_id = session.scalars(select(Commitment.id)).one()
+    _, exported, _ = run("privacy", "export", "U0HR1")
+    assert [(r["id"], r["status"]) for r in json.loads(exported)["requests"]] == [(request_id, "requested")]
+
+    code, _, err = run("privacy", "forget", "U0HR1")
+    assert code == 0, err
+    request = steps.commitment(hub, request_id)
+    assert request.status == "requested" and request.requested_by not in (None, "U0HR1")  # still a request
+    assert json.loads(run("privacy", "export", "U0HR1")[1])["requests"] == []
+    shown = json.dumps(hub.emulator.message(request.hub_channel, request.hub_ts).blocks)
+    assert "U0HR1" not in shown and "a former colleague" in shown
+
+    steps.click(hub, user_id="U0IT1", action_id=Action.REQUEST_ACCEPT.value, value=json.dumps({"commitment": request_id}))
+    accepted = steps.commitment(hub, request_id)
+    assert (accepted.status, accepted.owner) == ("open", "U0IT1")
