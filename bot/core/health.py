@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 
 from bot.config import Settings
 from bot.core import rules
@@ -211,17 +212,26 @@ def stalled_sql(cut: Cutoffs) -> ColumnElement[bool]:
 
 def state_sql(cut: Cutoffs, now: datetime) -> ColumnElement[str]:
     """`state_of(pair, assess(pair, ...))` for a pair of an open initiative."""
-    stalled = stalled_sql(cut)
-    return case(
-        (and_(stalled, Pair.snoozed_until > now), SNOOZED),
-        (and_(stalled, Pair.nudge_level >= 2), ESCALATED),
-        (stalled, STALLED),
-        (_longest_silence() < cut.quiet_before, QUIET),
-        else_=ACTIVE,
-    )
+    return _by_state(cut, now, {name: literal(name) for name in RANK})
 
 
 def rank_sql(cut: Cutoffs, now: datetime) -> ColumnElement[int]:
     """The state as its RANK, so that the worst of several is their MIN."""
-    state = state_sql(cut, now)
-    return case(*((state == name, rank) for name, rank in RANK.items()), else_=RANK[ACTIVE])
+    return _by_state(cut, now, {name: literal(rank) for name, rank in RANK.items()})
+
+
+def _by_state(cut: Cutoffs, now: datetime, value: dict[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    """`value` of the pair's state. Whether the pair is stalled (its costliest part: subqueries
+    on commitments) appears once, so that the database evaluates it once a pair."""
+    return case(
+        (
+            stalled_sql(cut),
+            case(
+                (Pair.snoozed_until > now, value[SNOOZED]),
+                (Pair.nudge_level >= 2, value[ESCALATED]),
+                else_=value[STALLED],
+            ),
+        ),
+        (_longest_silence() < cut.quiet_before, value[QUIET]),
+        else_=value[ACTIVE],
+    )
