@@ -113,7 +113,8 @@ def plan_batch(
     by_id = {initiative.id: initiative for initiative in loaded}
     known = _Known.of(session, due, now)
     try:  # the whole batch at once; one failing pair makes it go again pair by pair
-        with session.begin_nested():
+        # No flush pair by pair: the batch's changes to its pairs go out together at the end.
+        with session.begin_nested(), session.no_autoflush:
             deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
     except fatal:
         raise

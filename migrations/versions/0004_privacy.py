@@ -20,8 +20,7 @@ FORGOTTEN = "forgotten"  # what a forgotten person becomes if the schema is take
 def upgrade() -> None:
     with op.batch_alter_table("initiatives", schema=None) as batch_op:
         batch_op.alter_column("proposer", existing_type=sa.String(length=32), nullable=True)
-    with op.batch_alter_table("commitments", schema=None) as batch_op:
-        batch_op.alter_column("owner", existing_type=sa.String(length=32), nullable=True)
+    # commitments.owner may be empty since 0003 (a request nobody has accepted yet).
     with op.batch_alter_table("commitment_changes", schema=None) as batch_op:
         batch_op.alter_column("actor", existing_type=sa.String(length=32), nullable=True)
     with op.batch_alter_table("activities", schema=None) as batch_op:
@@ -33,7 +32,13 @@ def downgrade() -> None:
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.drop_index("ix_activities_user_id")
         batch_op.drop_index("ix_activities_at")
-    for table, column in (("commitment_changes", "actor"), ("commitments", "owner"), ("initiatives", "proposer")):
+    # A promise whose owner was forgotten: 0003's schema still lets a request have no owner.
+    op.execute(
+        sa.text("UPDATE commitments SET owner = :forgotten WHERE owner IS NULL AND status NOT IN ('requested', 'declined')").bindparams(
+            forgotten=FORGOTTEN
+        )
+    )
+    for table, column in (("commitment_changes", "actor"), ("initiatives", "proposer")):
         op.execute(sa.text(f"UPDATE {table} SET {column} = :forgotten WHERE {column} IS NULL").bindparams(forgotten=FORGOTTEN))
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(column, existing_type=sa.String(length=32), nullable=False)
