@@ -92,8 +92,12 @@ def test_report_initiatives_json_has_the_contract_fields(hub, tmp_path):
 
 def test_pairs_shows_who_works_together_and_who_never_meets(hub):
     propose(hub, functions=["marketing", "it"])
-    answer = hub.command("pairs", user_id="U0CEO")
+    before = len(hub.emulator.responses)
+    acked = hub.command("pairs", user_id="U0CEO")
+    assert acked.status == 200 and not acked.body_text.strip()  # read over every pair: after the answer
+    [answer] = hub.emulator.responses[before:]
     shown = json.dumps(answer.json, ensure_ascii=False)
+    assert answer.json["response_type"] == "ephemeral"
     assert "of 3 pairs of functions work together" in answer.json["text"]
     assert "*Marketing × IT* — 1 joint initiative" in shown
     assert "Never met in 90 days" in shown

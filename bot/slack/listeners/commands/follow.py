@@ -1,7 +1,7 @@
 """`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`.
 
 What a person may see is decided after the answer (it may ask Slack who is in which channel),
-and told through the response URL."""
+and told through the response URL; so are the pairs, read over every pair."""
 
 from __future__ import annotations
 
@@ -47,8 +47,10 @@ def handle_status(call: CommandCall) -> None:
 
 
 def handle_pairs(call: CommandCall) -> None:
-    """Which pairs of functions work together, and which never meet."""
+    """Which pairs of functions work together, and which never meet: read over every pair, so
+    after the answer."""
+    call.ack()
     found = follow.pairs(call.hub)
     blocks = pairs_blocks(found.rows, found.never_met, call.hub.settings)
     blocks.append(bk.context("Every pair, with dates: `cdo-hub report pairs`."))
-    call.ack(text=f"{found.met} of {len(found.rows)} pairs of functions work together", blocks=blocks, response_type="ephemeral")
+    call.respond(text=f"{found.met} of {len(found.rows)} pairs of functions work together", blocks=blocks, response_type="ephemeral")
