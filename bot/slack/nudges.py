@@ -73,7 +73,7 @@ def pair_nudge(views: Sequence[PairView], settings: Settings) -> tuple[str, list
     if rest:
         lines = [f"• *{pair_name(settings, v.functions)}* — {_who(v)}, {working_days(v.health.days_silent)}" for v in rest]
         blocks.append(bk.section(fit_lines(lines, f"`/cdo status {first.initiative_id}` lists them all")))
-    blocks.append(bk.context(_what_counts(first, settings)))
+    blocks.append(bk.context(_what_counts(next((v for v in views if v.health.unanswered), first), settings)))
     text = f"{len(views)} pairs of functions: no joint activity on #{first.initiative_id} lately"
     return text, bk.fit_message(blocks)
 
