@@ -79,6 +79,11 @@ def quiet_after(settings: Settings) -> int:
     return max(1, (settings.nudges.stall_after_days + 1) // 2)
 
 
+# The commitments that can make a pair stall (overdue promises, unanswered requests); others
+# never change a pair's health.
+CAN_STALL = (*rules.PENDING_COMMITMENT_STATUSES, rules.REQUESTED)
+
+
 def between(pair: Pair, commitments: Iterable[Commitment]) -> list[Commitment]:
     """The commitments of the initiative that link the pair's two functions, either way."""
     ends = set(pair.functions)

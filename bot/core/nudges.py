@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Dialect, TextClause, and_, or_, select, text, update
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot.config import Settings
 from bot.core import health, rules
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
 from bot.core.nudge_claims import CANCELLED, CLAIMED, EXECUTIVE, PAIR, Delivery, not_in_flight, pair_key
-from bot.models import Initiative, Nudge, Pair
+from bot.models import Commitment, Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,15 @@ def plan_batch(
     assert last_checked is not None  # read because it is due
     last = (last_checked, due[-1].id)
     initiative_ids = {pair.initiative_id for pair in due}
+    # Only what deciding reads: a few columns of each initiative and the commitments that can
+    # stall a pair (the collection is partial, so the batch's session must not serve other reads).
     loaded = session.scalars(
         select(Initiative)
         .where(Initiative.id.in_(initiative_ids))
-        .options(selectinload(Initiative.commitments), selectinload(Initiative.functions))
+        .options(
+            load_only(Initiative.id, Initiative.status, Initiative.hub_channel, Initiative.sponsor),
+            selectinload(Initiative.commitments.and_(Commitment.status.in_(health.CAN_STALL))),
+        )
     )
     by_id = {initiative.id: initiative for initiative in loaded}
     known = _Known.of(session, due, now)
@@ -116,6 +121,7 @@ def plan_batch(
         # No flush pair by pair: the batch's changes to its pairs go out together at the end.
         with session.begin_nested(), session.no_autoflush:
             deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
+            _write_all(session, due, known.ended)
     except fatal:
         raise
     except Exception:
@@ -124,12 +130,43 @@ def plan_batch(
     return Batch(deliveries, len(due), last if len(due) == limit else None)
 
 
+# What a sweep decides about a pair: the columns it writes, and nothing else (activity, which
+# may arrive meanwhile on a pair not locked by a dry run, is written by others).
+_SWEPT = ("state", "nudge_round", "nudge_level", "last_nudged_at", "snoozed_until", "blocked_by", "next_check_at")
+
+
+def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) -> None:
+    """The batch's decisions in one statement rather than the unit of work's statements grouped
+    by which columns changed, pair by pair: on Postgres an UPDATE from one array per column (a
+    statement of eight parameters whatever the batch), on SQLite (in process) one UPDATE run for
+    every pair. The pairs then leave the session so that no flush writes them a second time."""
+    names = ("id", *_SWEPT)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(_unnest_update(bind.dialect, names), {name: [getattr(pair, name) for pair in pairs] for name in names})
+    else:
+        session.execute(update(Pair), [{name: getattr(pair, name) for name in names} for pair in pairs])
+    for pair in pairs:
+        session.expunge(pair)
+    if ended:
+        cancel_waiting(session, ended)
+
+
+def _unnest_update(dialect: Dialect, names: Sequence[str]) -> TextClause:
+    table = Pair.__table__
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    assignments = ", ".join(f"{name} = decided.{name}" for name in names if name != "id")
+    pairs = Pair.__tablename__
+    return text(f"UPDATE {pairs} SET {assignments} FROM unnest({arrays}) AS decided({', '.join(names)}) WHERE {pairs}.id = decided.id")
+
+
 @dataclass
 class _Known:
     """What the batch's pairs need from the nudges table, read in two queries for all of them."""
 
     firsts: dict[str, Nudge]  # the level-1 nudge of each pair's current round, by key
     recent: dict[int, list[datetime]]  # level-1 nudges claimed within CAP_WINDOW, by pair
+    ended: list[int] = field(default_factory=list)  # pairs whose round ended: their waiting nudges are cancelled together
 
     @classmethod
     def of(cls, session: Session, pairs: Sequence[Pair], now: datetime) -> _Known:
@@ -209,7 +246,7 @@ def _decide(
     assessed = health.assess(pair, initiative.commitments, now, settings)
     if not assessed.stalled:
         if pair.nudge_level:
-            end_round(session, pair)
+            end_round(session, pair, ended=known.ended if known is not None else None)
         pair.state = assessed.state
         pair.next_check_at = assessed.changes_at
         return []
@@ -224,7 +261,9 @@ def _decide(
         first = known.firsts.get(key) if known is not None else session.scalar(select(Nudge).where(Nudge.key == key))
         met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
         if first is None or first.status == CANCELLED or met_since:
-            end_round(session, pair)  # they met after the nudge, yet something is still wrong: a new round
+            end_round(
+                session, pair, ended=known.ended if known is not None else None
+            )  # they met after the nudge, yet something is still wrong: a new round
     if pair.nudge_level == 0:
         return _nudge_pair(session, settings, now, people, pair, initiative, assessed, known)
     assert first is not None
@@ -249,13 +288,27 @@ def _nudged_at(nudge: Nudge) -> datetime:
     return nudge.sent_at or nudge.claimed_at
 
 
-def end_round(session: Session, pair: Pair) -> None:
-    """Close the pair's round; what it still had waiting to be sent is not sent.
+def end_round(session: Session, pair: Pair, *, ended: list[int] | None = None) -> None:
+    """Close the pair's round; what it still had waiting to be sent is not sent. A sweep's batch
+    passes `ended` to collect its pairs and cancel what they had waiting in one statement."""
+    if ended is None:
+        cancel_waiting(session, [pair.id])
+    else:
+        ended.append(pair.id)
+    pair.nudge_round = (pair.nudge_round or 0) + 1
+    pair.nudge_level = 0
+    pair.blocked_by = None
+
+
+def cancel_waiting(session: Session, pair_ids: Sequence[int]) -> None:
+    """Cancel the nudges these pairs still have waiting to be sent.
 
     Nudges a sender holds right now (locked, or leased while it posts) are skipped, not waited
     for: that sender checks the round again before posting, or has posted already.
     """
-    waiting = select(Nudge.id).where(Nudge.pair_id == pair.id, Nudge.status == CLAIMED, not_in_flight()).with_for_update(skip_locked=True)
+    waiting = (
+        select(Nudge.id).where(Nudge.pair_id.in_(pair_ids), Nudge.status == CLAIMED, not_in_flight()).with_for_update(skip_locked=True)
+    )
     ids = list(session.scalars(waiting))
     if ids:
         session.execute(
@@ -264,9 +317,6 @@ def end_round(session: Session, pair: Pair) -> None:
             .values(status=CANCELLED, error="the round ended before it was sent")
             .execution_options(synchronize_session=False)
         )
-    pair.nudge_round = (pair.nudge_round or 0) + 1
-    pair.nudge_level = 0
-    pair.blocked_by = None
 
 
 def _nudge_pair(
