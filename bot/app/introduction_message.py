@@ -20,6 +20,7 @@ from bot.core import digest
 from bot.core import introductions as intros
 from bot.core import outbox as box
 from bot.core.calendar import WorkWeek
+from bot.core.pairs import ordered_pair
 from bot.models import Introduction, Outbox
 
 INTRODUCTION = "introduction"
@@ -52,7 +53,7 @@ def _introduction(session: Session, row: Outbox) -> Introduction:
 
 def _still_never_met(hub: Hub, session: Session, introduction: Introduction, now: datetime) -> bool:
     rows = digest.pair_rows(session, hub.settings, now)
-    return any(row.functions == introduction.functions and row.state == digest.NEVER_MET for row in rows)
+    return any(ordered_pair(*row.functions) == introduction.functions and row.state == digest.NEVER_MET for row in rows)
 
 
 def _prepare(hub: Hub, session: Session, row: Outbox) -> owed.Message | None:

@@ -27,6 +27,7 @@ from bot.config import IdeaConfig, Settings
 from bot.core import digest
 from bot.core.calendar import WEEK, WorkWeek
 from bot.core.ideas import ideas_for, next_idea
+from bot.core.pairs import ordered_pair
 from bot.db import insert_for, rowcount
 from bot.models import Introduction
 
@@ -74,19 +75,20 @@ def plan(
             busy.update(introduction.recipients or ())
     week = WorkWeek.of(settings.nudges)
     rows = [row for row in digest.pair_rows(session, settings, now) if row.state == digest.NEVER_MET]
-    rows.sort(key=lambda row: (row.last_joint_activity_at is not None, row.last_joint_activity_at or now, row.functions))
+    rows.sort(key=lambda row: (row.last_joint_activity_at is not None, row.last_joint_activity_at or now, ordered_pair(*row.functions)))
     planned = []
     for row in rows:
-        earlier = history.get(row.functions, [])
+        pair = ordered_pair(*row.functions)
+        earlier = history.get(pair, [])
         if earlier and quiet_until(earlier[-1], settings) > now:
             continue
-        people = tuple(user for user in recipients_of(settings, row.functions) if reachable(user))
+        people = tuple(user for user in recipients_of(settings, pair) if reachable(user))
         if not people or busy.intersection(people):
             continue
-        idea = next_idea(ideas_for(settings, row.functions), earlier[-1].idea_title if earlier else None)
-        a, b = row.functions
+        idea = next_idea(ideas_for(settings, pair), earlier[-1].idea_title if earlier else None)
+        a, b = pair
         not_before = week.next_common(now, [zone_of(user) for user in people])
-        planned.append(Planned(f"intro:{a}:{b}:{len(earlier) + 1}", row.functions, people, idea, row.last_joint_activity_at, not_before))
+        planned.append(Planned(f"intro:{a}:{b}:{len(earlier) + 1}", pair, people, idea, row.last_joint_activity_at, not_before))
         busy.update(people)
     return planned
 

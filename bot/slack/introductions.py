@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.models import Introduction
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, IntroductionRef, dump
-from bot.slack.wording import function_name
+from bot.slack.wording import function_name, in_order
 
 JOURNEYS = {"customer": "the customer journey", "employee": "the employee journey", "both": "both journeys"}
 
@@ -24,7 +24,7 @@ def since(last_met_at: datetime | None, now: datetime) -> str:
 
 
 def introduction_message(introduction: Introduction, settings: Settings, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    a, b = (function_name(settings, key) for key in introduction.functions)
+    a, b = (function_name(settings, key) for key in in_order(settings, introduction.functions))
     value = dump(IntroductionRef(introduction.id))
     title = bk.user_text(introduction.idea_title, 300)
     blocks = [
