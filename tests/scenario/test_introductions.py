@@ -208,3 +208,25 @@ def test_an_introduction_for_a_function_no_longer_configured_is_refused(hub, clo
     )
     assert "no longer configured (legal)" in hub.emulator.responses[-1].json["text"]
     assert hub.emulator.views == []
+
+
+def test_the_digest_and_report_pairs_tell_of_introductions(hub, clock):
+    from bot.core import digest
+    from bot.reports import REPORTS
+    from bot.slack.digest import digest_message
+
+    run_introductions(hub.runtime)
+    [message] = group_dms(hub.emulator)
+    value = button(message, "introduction_not_now")["value"]
+    steps.click(hub, user_id="U0CHRO", action_id="introduction_not_now", value=value, channel_id=message.channel, message_ts=message.ts)
+    clock.set(paris(4, 10))
+    with hub.runtime.sessions() as session:
+        built = digest.build(session, hub.runtime.settings, clock.now())
+        rows = REPORTS["pairs"](session, hub.runtime.settings, clock.now())
+    assert built.introductions is not None
+    assert built.introductions.introduced == (("hr", "it"),) and built.introductions.not_now == (("hr", "it"),)
+    text = json.dumps(digest_message(built, hub.runtime.settings)[1], ensure_ascii=False)
+    assert "Introductions this week" in text and "Not now: IT × HR" in text
+    [row] = [r for r in rows if sorted(r["functions"]) == ["hr", "it"]]
+    assert row["introduction"] == "An onboarding journey ready on day one" and row["introduced_at"].startswith("2026-03-02")
+    assert all(r["introduced_at"] is None for r in rows if sorted(r["functions"]) != ["hr", "it"])
