@@ -39,8 +39,10 @@ def introduction_key(introduction_id: int) -> str:
 
 
 def owe_introduction(session: Session, introduction: Introduction, now: datetime) -> str:
+    """Owed from the recipients' next common working moment: recorded as of then, so that
+    its day of retries (before it is given up and told) starts when it may first be sent."""
     key = introduction_key(introduction.id)
-    box.record(session, key, INTRODUCTION, now, not_before=introduction.not_before, introduction=introduction.id)
+    box.record(session, key, INTRODUCTION, max(now, introduction.not_before), introduction=introduction.id)
     return key
 
 

@@ -30,16 +30,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 60))
 
 
-def record(
-    session: Session,
-    key: str,
-    kind: str,
-    now: datetime,
-    *,
-    initiative_id: int | None = None,
-    not_before: datetime | None = None,
-    **payload: Any,
-) -> None:
+def record(session: Session, key: str, kind: str, now: datetime, *, initiative_id: int | None = None, **payload: Any) -> None:
     statement = (
         insert_for(session)(Outbox)
         .values(
@@ -49,7 +40,7 @@ def record(
             payload=payload,
             status=PENDING,
             attempts=0,
-            next_attempt_at=max(now, not_before or now),
+            next_attempt_at=now,
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["key"])
