@@ -230,3 +230,18 @@ def test_the_digest_and_report_pairs_tell_of_introductions(hub, clock):
     [row] = [r for r in rows if sorted(r["functions"]) == ["hr", "it"]]
     assert row["introduction"] == "An onboarding journey ready on day one" and row["introduced_at"].startswith("2026-03-02")
     assert all(r["introduced_at"] is None for r in rows if sorted(r["functions"]) != ["hr", "it"])
+
+
+def test_a_persons_introductions_are_exported_and_forgotten(hub, clock):
+    from bot.app import privacy
+
+    run_introductions(hub.runtime)
+    [message] = group_dms(hub.emulator)
+    value = button(message, "introduction_not_now")["value"]
+    steps.click(hub, user_id="U0CIO", action_id="introduction_not_now", value=value, channel_id=message.channel, message_ts=message.ts)
+    [exported] = privacy.export(hub.runtime, "U0CIO")["introductions"]
+    assert exported["functions"] == ["hr", "it"] and exported["answer"] == "not_now"
+    privacy.forget(hub.runtime, "U0CIO")
+    [introduction] = introductions(hub)
+    assert introduction.recipients == ["U0CHRO"] and introduction.answered_by == "erased"
+    assert privacy.export(hub.runtime, "U0CIO")["introductions"] == []
