@@ -245,3 +245,15 @@ def test_a_persons_introductions_are_exported_and_forgotten(hub, clock):
     [introduction] = introductions(hub)
     assert introduction.recipients == ["U0CHRO"] and introduction.answered_by == "erased"
     assert privacy.export(hub.runtime, "U0CIO")["introductions"] == []
+
+
+def test_a_pair_that_starts_working_together_before_its_introduction_is_not_introduced(hub, clock):
+    clock.set(paris(7, 10))  # Saturday: the introduction waits for Monday
+    [line] = run_introductions(hub.runtime).lines
+    assert line.functions == ("hr", "it") and line.status == "deferred"
+    steps.propose(hub, user_id="U0CHRO", title="Laptops ready on day one", functions=["hr", "it"], journey="employee")
+    clock.set(paris(9, 9))
+    outbox.drain(hub.runtime)
+    [introduction] = introductions(hub)
+    assert introduction.status == "cancelled" and introduction.sent_at is None
+    assert group_dms(hub.emulator) == []
