@@ -1,7 +1,7 @@
 """Introductions: two functions that never meet, introduced to each other by the hub.
 
 Revision ID: 0005_introductions
-Revises: 0004_privacy
+Revises: 0004 (privacy)
 Create Date: 2026-11-23
 """
 
