@@ -236,6 +236,44 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return _finish(report, f"weekly digest {iso_week(report.at, hub.settings)} as of {report.at.isoformat()}: {counts}")
 
 
+def cmd_introduce(args: argparse.Namespace) -> int:
+    """One introductions pass: the pairs of functions that never meet, introduced to each other."""
+    import json
+
+    from bot.app.introduce import run_introductions
+
+    hub = _batch_runtime(args)
+    try:
+        report = run_introductions(hub, dry_run=args.dry_run)
+    finally:
+        hub.close()
+    names = hub.settings.functions
+    if args.format == "json":
+        print(json.dumps([line.as_json() for line in report.lines], indent=2, ensure_ascii=False))
+    else:
+        for line in report.lines:
+            pair = " × ".join(names[key].name if key in names else key for key in line.functions)
+            detail = f" until {line.at.isoformat()}" if line.at else f" ({line.error})" if line.error else ""
+            print(f"{line.status:<9} {pair}: “{line.idea}” → {', '.join(line.recipients)}{detail}")
+    if not report.enabled:
+        summary = "introductions are turned off ([introductions] enabled = false): nothing was done"
+    else:
+        counts = ", ".join(
+            f"{report.count(s)} {s}" for s in ("planned", "sent", "deferred", "cancelled", "failed") if report.count(s) or s == "sent"
+        )
+        summary = f"introductions as of {report.at.isoformat()}: {counts}" + (
+            " (dry run: nothing was sent or changed)" if report.dry_run else ""
+        )
+    print(summary, file=sys.stderr if args.format == "json" else sys.stdout)
+    if report.install_error:
+        print(
+            f"cdo-hub: Slack refused the bot token ({report.install_error}): check SLACK_BOT_TOKEN; what was claimed is kept",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
 def cmd_privacy(args: argparse.Namespace) -> int:
     """`privacy export USER` prints everything held about the person as JSON; `privacy forget
     USER` removes or anonymises it (exit 1 while copies of their replies are left in Slack)."""
@@ -347,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--at", metavar="ISO-8601", help="as of this time (without an offset: the hub's time zone)")
     digest.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
     digest.set_defaults(func=cmd_digest)
+
+    introduce = commands.add_parser("introduce", help="introduce the pairs of functions that never meet (the scheduler runs it daily)")
+    introduce.add_argument("--at", metavar="ISO-8601", help="as of this time (without an offset: the hub's time zone)")
+    introduce.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
+    introduce.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per introduction")
+    introduce.set_defaults(func=cmd_introduce)
 
     report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON")
     report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))

@@ -88,6 +88,22 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class IntroductionConfig:
+    enabled: bool = True  # the scheduler runs one pass a day
+    quiet_days: int = 90  # a pair introduced, or answered "Not now", is left alone this long
+
+
+@dataclass(frozen=True)
+class IdeaConfig:
+    """A starter initiative for two functions that never meet (`[[ideas]]`)."""
+
+    functions: tuple[str, str]
+    title: str
+    problem: str = ""
+    journey: str = "both"
+
+
+@dataclass(frozen=True)
 class Settings:
     hub: HubConfig
     functions: Mapping[str, FunctionConfig]
@@ -96,6 +112,8 @@ class Settings:
     nudges: NudgeConfig = NudgeConfig()
     digest: DigestConfig = DigestConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    introductions: IntroductionConfig = IntroductionConfig()
+    ideas: tuple[IdeaConfig, ...] | None = None  # None: the built-in starter ideas
     source: str = "<defaults>"
 
     @property
@@ -234,7 +252,11 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "digest": {"day": _day, "time": _clock, "never_met_days": _int_at_least(1)},
     "privacy": {"activity_retention_days": _int_at_least(30)},  # nudge caps and rounds look weeks back
+    "introductions": {"enabled": _bool, "quiet_days": _int_at_least(1)},
 }
+IDEA_KEYS: dict[str, Check] = {"functions": _list_of(_str), "title": _str, "problem": _str, "journey": _journey}
+IDEA_TITLE_LIMIT = 150  # the proposal form's title
+IDEA_PROBLEM_LIMIT = 3000
 FUNCTION_KEYS: dict[str, Check] = {
     "name": _str,
     "channel": _channel,
@@ -320,7 +342,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
 
-    known = set(SECTIONS) | {"functions"}
+    known = set(SECTIONS) | {"functions", "ideas"}
     for name in data:
         if name not in known:
             raise reporter.fail((name,), f"unknown section (known sections: {', '.join(sorted(known))})")
@@ -359,6 +381,8 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
         if other != function.key:
             raise reporter.fail(("functions", function.key, "channel"), f"is already the channel of function {other!r}")
 
+    ideas = _ideas(reporter, data, functions) if "ideas" in data else None
+
     env = os.environ if env is None else env
     slack_table = dict(tables["slack"])
     for variable, key in ENVIRONMENT.items():
@@ -395,7 +419,66 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
             never_met_days=digest.get("never_met_days", 90),
         ),
         privacy=PrivacyConfig(activity_retention_days=tables["privacy"].get("activity_retention_days", 365)),
+        introductions=IntroductionConfig(
+            enabled=tables["introductions"].get("enabled", True), quiet_days=tables["introductions"].get("quiet_days", 90)
+        ),
+        ideas=ideas,
     )
+
+
+def _idea_line(text: str, index: int, key: str | None) -> int | None:
+    """The line of `[[ideas]]` number `index` (or of its `key`): tomllib keeps no positions."""
+    seen, inside = -1, False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("["):
+            inside = line.split("]]", 1)[0] == "[[ideas"
+            seen += inside
+            if inside and seen == index and key is None:
+                return number
+            continue
+        if inside and seen == index and key is not None and line.split("=", 1)[0].strip().strip('"') == key:
+            return number
+    return None
+
+
+def _ideas(reporter: _Reporter, data: dict[str, Any], functions: Mapping[str, FunctionConfig]) -> tuple[IdeaConfig, ...]:
+    raw = data["ideas"]
+
+    def fail(index: int, key: str | None, problem: str) -> ConfigError:
+        line = _idea_line(reporter.text, index, key)
+        where = f"{reporter.source}:{line}" if line else reporter.source
+        return ConfigError(f"{where}: ideas[{index}]{'.' + key if key else ''}: {problem}")
+
+    if not isinstance(raw, list):
+        raise reporter.fail(("ideas",), "must be a list of [[ideas]] tables")
+    ideas = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise fail(index, None, "must be a table")
+        for name, value in table.items():
+            check = IDEA_KEYS.get(name)
+            if check is None:
+                raise fail(index, name, f"unknown key (known keys: {', '.join(sorted(IDEA_KEYS))})")
+            problem = check(value)
+            if problem:
+                raise fail(index, name, problem)
+        for required in ("functions", "title"):
+            if required not in table:
+                raise fail(index, required, "is required for every idea")
+        keys = table["functions"]
+        if len(keys) != 2 or keys[0] == keys[1]:
+            raise fail(index, "functions", "must name two different functions")
+        for key in keys:
+            if key not in functions:
+                raise fail(index, "functions", f"{key!r} is not a configured function (known: {', '.join(functions)})")
+        if len(table["title"]) > IDEA_TITLE_LIMIT:
+            raise fail(index, "title", f"must be at most {IDEA_TITLE_LIMIT} characters")
+        if len(table.get("problem", "")) > IDEA_PROBLEM_LIMIT:
+            raise fail(index, "problem", f"must be at most {IDEA_PROBLEM_LIMIT} characters")
+        a, b = sorted(keys)
+        ideas.append(IdeaConfig((a, b), table["title"].strip(), table.get("problem", "").strip(), table.get("journey", "both")))
+    return tuple(ideas)
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:

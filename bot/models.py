@@ -302,3 +302,42 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
+class Introduction(Base):
+    """Two functions that never meet, introduced to each other in a group DM to their leads.
+
+    `key` (`intro:hr:marketing:3`, the pair's third) is claimed once, whoever plans it; the
+    message itself goes through the outbox (`introduction:<id>`). `answer` is what a lead
+    did with it: `not_now`, or `proposed` (the initiative it became is `initiative_id`)."""
+
+    __tablename__ = "introductions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    function_a: Mapped[str] = mapped_column(String(40))
+    function_b: Mapped[str] = mapped_column(String(40))
+    idea_title: Mapped[str] = mapped_column(String(200))
+    idea_problem: Mapped[str] = mapped_column(Text, default="")
+    idea_journey: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed, sent, failed, cancelled
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    initiative_id: Mapped[int | None] = mapped_column(ForeignKey("initiatives.id", ondelete="SET NULL"))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_introductions_functions", "function_a", "function_b"),
+        Index("ix_introductions_claimed_at", "claimed_at"),
+    )
+
+    @property
+    def functions(self) -> tuple[str, str]:
+        return (self.function_a, self.function_b)

@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
-from bot.core import initiatives, rules
+from bot.core import initiatives, introductions, rules
 from bot.core.calendar import local_day
 from bot.core.digest import pairs_report
+from bot.core.pairs import ordered_pair
 from bot.models import Commitment, Initiative, Nudge
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,19 @@ def commitments_report(session: Session, settings: Settings, now: datetime) -> l
     return rows
 
 
+def pairs_with_introductions(session: Session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    """`report pairs`, each pair with when it was last introduced and the idea it was offered."""
+    introduced = introductions.latest_by_pair(session)
+    rows = []
+    for row in pairs_report(session, settings, now):
+        found = introduced.get(ordered_pair(*row["functions"]), {})
+        rows.append({**row, "introduced_at": found.get("introduced_at"), "introduction": found.get("introduction")})
+    return rows
+
+
 REPORTS: dict[str, Report] = {
     "initiatives": initiatives_report,
-    "pairs": pairs_report,
+    "pairs": pairs_with_introductions,
     "commitments": commitments_report,
 }
 

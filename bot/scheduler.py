@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 TICK_JOB = "sweep-and-digest"
 DELIVERY_JOB = "deliveries"
+INTRODUCTIONS_JOB = "introductions"
 DELIVER_EVERY_SECONDS = 15  # what is still owed goes out within a minute or two of Slack coming back
 
 
@@ -92,8 +93,20 @@ def deliver_tick(deliver: Callable[[], object]) -> None:
         log.exception("delivering what is owed failed; the next tick tries again")
 
 
+def introduce_tick(introduce: Callable[[], object]) -> None:
+    try:
+        log.info("introductions: %s", _summary(introduce()))
+    except Exception:
+        log.exception("the introductions pass failed; tomorrow's tries again")
+
+
 def build(
-    hub: Hub, *, sweep: Callable[[], object], digest: Callable[[], object], deliver: Callable[[], object] | None = None
+    hub: Hub,
+    *,
+    sweep: Callable[[], object],
+    digest: Callable[[], object],
+    deliver: Callable[[], object] | None = None,
+    introduce: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with its jobs, not started (a test can add listeners first). `deliver`,
     when given, runs every few seconds: messages still owed, and events stored but not handled."""
@@ -123,13 +136,32 @@ def build(
             max_instances=1,
             misfire_grace_time=None,
         )
+    if introduce is not None and hub.settings.introductions.enabled:
+        # Once a day (and at start): a pass finds nothing to do for a pair introduced lately,
+        # so a restart that runs it again sends nothing twice.
+        scheduler.add_job(
+            introduce_tick,
+            IntervalTrigger(days=1, timezone=hub.settings.tz),
+            args=(introduce,),
+            id=INTRODUCTIONS_JOB,
+            name="introductions of the pairs that never meet",
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 
 def start(
-    hub: Hub, *, sweep: Callable[[], object], digest: Callable[[], object], deliver: Callable[[], object] | None = None
+    hub: Hub,
+    *,
+    sweep: Callable[[], object],
+    digest: Callable[[], object],
+    deliver: Callable[[], object] | None = None,
+    introduce: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
-    scheduler = build(hub, sweep=sweep, digest=digest, deliver=deliver)
+    scheduler = build(hub, sweep=sweep, digest=digest, deliver=deliver, introduce=introduce)
     scheduler.start()
     log.info(
         "scheduler started: the nudge sweep and the digest check run now and every %d minutes", hub.settings.nudges.sweep_every_minutes

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.app.digest import run_digest
 from bot.app.hub import Hub
+from bot.app.introduce import run_introductions
 from bot.app.sweep import run_sweep
 from bot.app.upkeep import upkeep
 from bot.config import Settings
@@ -54,7 +55,13 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     ensure_schema(hub.engine, settings.database_url)
     app = create_app(hub)
     jobs = (
-        start_scheduler(hub, sweep=lambda: run_sweep(hub), digest=lambda: run_digest(hub), deliver=lambda: upkeep(hub))
+        start_scheduler(
+            hub,
+            sweep=lambda: run_sweep(hub),
+            digest=lambda: run_digest(hub),
+            deliver=lambda: upkeep(hub),
+            introduce=lambda: run_introductions(hub),
+        )
         if scheduler
         else None
     )

@@ -74,6 +74,8 @@ def runtime_for(database_url: str, emulator: Emulator, clock: FixedClock, pacer:
         settings = replace(settings, nudges=replace(settings.nudges, **changes["nudges"]))
     if "hub" in changes:
         settings = replace(settings, hub=replace(settings.hub, **changes["hub"]))
+    if "introductions" in changes:
+        settings = replace(settings, introductions=replace(settings.introductions, **changes["introductions"]))
     return build_runtime(settings, clock=clock, max_retries=2, pacer=pacer)
 
 

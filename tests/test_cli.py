@@ -25,7 +25,7 @@ from bot.db import make_engine, schema_status
 from bot.sandbox.processes import clean_environment, free_port, stop_process
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
-COMMANDS = ("serve", "db", "nudge", "digest", "report", "privacy", "check-config", "demo")
+COMMANDS = ("serve", "db", "nudge", "digest", "introduce", "report", "privacy", "check-config", "demo")
 SECRET = "secret"
 # A log record as cli.main formats it; anything else on stderr is a message for the person.
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
@@ -73,6 +73,7 @@ def test_help_lists_every_command(workdir):
         (("db",), ("upgrade",)),
         (("nudge",), ("--at", "--dry-run", "--format")),
         (("digest",), ("--at", "--dry-run")),
+        (("introduce",), ("--at", "--dry-run", "--format")),
         (("report",), ("initiatives", "pairs", "commitments", "table", "csv", "json")),
         (("privacy",), ("export", "forget", "USER")),
     ],
@@ -164,6 +165,23 @@ def test_batch_commands_work_or_say_they_are_not_available(workdir, sqlite_templ
     else:
         assert result.returncode == 0, output
         assert output.strip(), "a command must not succeed silently"
+
+
+def test_introduce_dry_run_prints_one_json_object_per_introduction(workdir, sqlite_template):
+    shutil.copyfile(sqlite_template, workdir / "cdo-hub.db")
+    database = f"sqlite:///{workdir / 'cdo-hub.db'}"
+    args = ("introduce", "--dry-run", "--format", "json", "--at", "2026-03-02T10:00")
+    result = run_cli(workdir, *args, DATABASE_URL=database)
+    assert result.returncode == 0, result.stderr
+    [planned] = json.loads(result.stdout)
+    assert {key: planned[key] for key in ("functions", "recipients", "channel", "status")} == {
+        "functions": ["hr", "it"],
+        "recipients": ["U0CHRO", "U0CIO"],
+        "channel": None,
+        "status": "planned",
+    }
+    assert planned["idea"] == "An onboarding journey ready on day one"
+    assert "1 planned" in result.stderr and "dry run" in result.stderr
 
 
 # --- serve -------------------------------------------------------------------------------------

@@ -162,6 +162,24 @@ def test_dm_by_user_id(emu: Emulator, client: WebClient) -> None:
     assert slack_error(client.conversations_open, users="U0GONE").response["error"] == "user_disabled"
 
 
+def test_group_dm_opens_once_for_the_same_people(emu: Emulator, client: WebClient) -> None:
+    opened = client.conversations_open(users="U0CHRO,U0CMO")
+    group = opened["channel"]["id"]
+    assert group.startswith("G") and opened["already_open"] is False
+    assert client.conversations_open(users="U0CHRO,U0CMO")["channel"]["id"] == group
+    assert client.conversations_info(channel=group)["channel"]["is_mpim"] is True
+    client.chat_postMessage(channel=group, text="meet each other")
+    assert [m.text for m in emu.messages(group)] == ["meet each other"]
+    assert client.conversations_open(users="U0CHRO,U0CIO")["channel"]["id"] != group
+    for users, error in (
+        ("U0CHRO,U0NOBODY", "user_not_found"),
+        ("U0CHRO,U0GONE", "user_disabled"),
+        ("U0CHRO,U0OTHERBOT", "cannot_dm_bot"),
+        (",".join(f"U0X{n}" for n in range(9)), "too_many_users"),
+    ):
+        assert slack_error(client.conversations_open, users=users).response["error"] == error
+
+
 # ---- conversations and users ----------------------------------------------------
 
 

@@ -28,6 +28,7 @@ OUR_TABLES = {
     "processed_events",
     "slack_users",
     "outbox",
+    "introductions",
 }
 
 
@@ -264,3 +265,17 @@ def test_promises_made_before_requests_keep_their_owner_and_history(database_url
         rows = connection.execute(text("SELECT id, owner, status FROM commitments ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [(1, "U0CIO", "open"), (2, "U0MKT1", "cancelled")]
     assert differences(engine) != []  # the models are ahead of 0002 again
+
+
+def test_introductions_go_up_and_down_with_0005(database_url, engine):
+    upgrade(database_url, "0004")
+    assert "introductions" not in tables(engine)
+    upgrade(database_url, "0005_introductions")
+    engine.dispose()
+    assert "introductions" in tables(engine)
+    indexes = {index["name"] for index in inspect(engine).get_indexes("introductions")}
+    assert {"ix_introductions_functions", "ix_introductions_claimed_at"} <= indexes
+    downgrade(database_url, "0004")
+    engine.dispose()
+    assert "introductions" not in tables(engine)
+    assert "initiatives" in tables(engine)

@@ -326,3 +326,18 @@ def _healthy(http, port: int) -> bool:
         return http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200
     except OSError:
         return False
+
+
+def test_introductions_run_daily_unless_turned_off(migrated_url, emulator):
+    on = World(migrated_url, emulator)
+    try:
+        scheduler = clockwork.build(on.hub, sweep=lambda: None, digest=lambda: None, introduce=lambda: None)
+        assert scheduler.get_job(clockwork.INTRODUCTIONS_JOB).trigger.interval == timedelta(days=1)
+    finally:
+        on.close()
+    off = World(migrated_url, emulator, introductions={"enabled": False})
+    try:
+        scheduler = clockwork.build(off.hub, sweep=lambda: None, digest=lambda: None, introduce=lambda: None)
+        assert scheduler.get_job(clockwork.INTRODUCTIONS_JOB) is None
+    finally:
+        off.close()

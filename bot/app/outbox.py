@@ -20,14 +20,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.app import owed
 from bot.app.hub import Hub
-from bot.app.owed import KINDS, Fail, Message, Wait
+from bot.app.introduction_message import INTRODUCTION_KINDS
+from bot.app.owed import Fail, Message, Wait
 from bot.app.port import ErrorKind, InstallBroken, Result
 from bot.core import outbox as box
 from bot.db import transaction
 from bot.models import Outbox
 
 log = logging.getLogger(__name__)
+
+KINDS = {**owed.KINDS, **INTRODUCTION_KINDS}
 
 
 @dataclass
@@ -70,8 +74,8 @@ def _attempt(hub: Hub, outbox_id: int, report: DrainReport) -> None:
         key, kind = row.key, KINDS[row.kind]
         try:
             message = kind.prepare(hub, session, row)
-        except Wait:
-            box.wait(row, now)
+        except Wait as waiting:
+            box.wait(row, now, getattr(waiting, "until", None))
             return
         except Fail as failure:
             _fail(hub, session, row, str(failure), report)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from bot.core.digest import Digest
     from bot.core.home import HomeData
     from bot.core.nudge_claims import PairView
-    from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
+    from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction, Introduction
 
 Blocks = list[dict[str, Any]]
 Rendered = tuple[str, Blocks]  # fallback text and blocks
@@ -197,3 +198,5 @@ class Renderer(Protocol):
     def digest(self, digest: Digest, settings: Settings) -> Rendered: ...
 
     def home(self, data: HomeData, settings: Settings) -> dict[str, Any]: ...
+
+    def introduction(self, introduction: Introduction, settings: Settings, now: datetime) -> Rendered: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.app import outbox, owed
 from bot.app.hub import Hub
 from bot.app.people import known, known_today
-from bot.core import events, initiatives
+from bot.core import events, initiatives, introductions
 from bot.core import outbox as box
 from bot.core.initiatives import Proposal, Refusal, SponsorCheck
 from bot.db import transaction
@@ -27,17 +27,26 @@ def check(hub: Hub, proposal: Proposal) -> Refusal:
     return initiatives.validate(proposal, hub.settings, known_today(hub, proposal.proposer), sponsor_check(hub, proposal.sponsor))
 
 
-def store(hub: Hub, proposal: Proposal, *, submission: str | None = None) -> int | None:
+class AlreadyProposed(Exception):
+    """The introduction this proposal comes from became an initiative already."""
+
+
+def store(hub: Hub, proposal: Proposal, *, submission: str | None = None, introduction: int | None = None) -> int | None:
     """Store the initiative and, in the same transaction, everything its delivery owes.
 
     `submission` names the form submitted (its view ID): a form submitted again, because the
-    first answer was slow, stores nothing more and returns None.
+    first answer was slow, stores nothing more and returns None. `introduction` names the
+    introduction it comes from: it records the initiative, once (else AlreadyProposed).
     """
     try:
         with transaction(hub.sessions) as session:
             if submission:
                 events.claim(session, f"view:{submission}", hub.clock.now())
             initiative = initiatives.create(session, proposal, hub.settings, hub.clock.now())
+            if introduction is not None and not introductions.link(
+                session, introduction, initiative.id, proposal.proposer, hub.clock.now()
+            ):
+                raise AlreadyProposed()
             owed.owe_delivery(session, initiative, hub.clock.now())
             return initiative.id
     except events.AlreadyProcessed:

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,9 @@ from bot.core.calendar import local_day
 from bot.core.listing import Listed
 from bot.core.pairs import ordered_pair
 from bot.models import Commitment, Initiative, Pair
+
+if TYPE_CHECKING:
+    from bot.core.introductions import Week
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,7 @@ class Digest:
     due_soon: Listed
     matrix: tuple[PairRow, ...]
     never_met: tuple[FirstStep, ...]
+    introductions: Week | None = None  # made, answered "Not now", became initiatives
 
 
 def iso_week(at: datetime, settings: Settings) -> str:
@@ -273,4 +277,11 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         due_soon=_commitments(session, rules.due_soon(today)),
         matrix=matrix,
         never_met=tuple(first_step(settings, row.functions) for row in matrix if row.state == NEVER_MET),
+        introductions=_introductions_week(session, now),
     )
+
+
+def _introductions_week(session: Session, now: datetime) -> Week:
+    from bot.core import introductions  # it plans from this module's pair rows
+
+    return introductions.week(session, now)

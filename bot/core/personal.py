@@ -30,7 +30,7 @@ from bot.core import outbox as box
 from bot.core.people import ERASED
 from bot.core.retention import renamed_key
 from bot.db import rowcount
-from bot.models import Activity, Commitment, CommitmentChange, Initiative, Nudge, Outbox, Pair, ProcessedEvent, SlackUser
+from bot.models import Activity, Commitment, CommitmentChange, Initiative, Introduction, Nudge, Outbox, Pair, ProcessedEvent, SlackUser
 
 # The outbox's kinds (bot.app.owed) of a copy of a reply, and of a route failure told to a person.
 MIRROR, ROUTE_FAILURES = "mirror", "route_failures"
@@ -84,6 +84,11 @@ def _nudges(session: Session, user: str) -> list[Nudge]:
 def _messages(session: Session, user: str) -> list[Outbox]:
     query = select(Outbox).where(or_(Outbox.key.like(f"%{user}%"), _mentioning(Outbox.payload, user)))
     return [row for row in session.scalars(query.order_by(Outbox.id)) if _names([row.key, row.payload], user)]
+
+
+def _introductions(session: Session, user: str) -> list[Introduction]:
+    query = select(Introduction).where(or_(Introduction.answered_by == user, _mentioning(Introduction.recipients, user)))
+    return [row for row in session.scalars(query.order_by(Introduction.id)) if row.answered_by == user or _names(row.recipients, user)]
 
 
 def _pending_events(session: Session, user: str) -> list[ProcessedEvent]:
@@ -178,6 +183,17 @@ def export(session: Session, settings: Settings, user: str, now: datetime) -> di
             }
             for row in _messages(session, user)
         ],
+        "introductions": [
+            {
+                "functions": list(row.functions),
+                "idea": row.idea_title,
+                "status": row.status,
+                "answer": row.answer if row.answered_by == user else None,
+                "claimed_at": _iso(row.claimed_at),
+                "sent_at": _iso(row.sent_at),
+            }
+            for row in _introductions(session, user)
+        ],
         "pending_events": len(_pending_events(session, user)),
     }
 
@@ -270,6 +286,10 @@ def forget(session: Session, user: str, now: datetime, *, copies_kept: frozenset
         row.payload = _scrubbed(payload, user)
         row.key = renamed_key(row.key, user, row.id)
         erasure.count("messages anonymised", 1)
+    for introduction in _introductions(session, user):
+        introduction.recipients = [r for r in introduction.recipients or [] if r != user]
+        introduction.answered_by = ERASED if introduction.answered_by == user else introduction.answered_by
+        erasure.count("introductions no longer naming them", 1)
     for event in _pending_events(session, user):
         session.delete(event)
         erasure.count("events not yet handled removed", 1)

@@ -12,14 +12,20 @@ import calendar
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from bot.app import outbox
 from bot.app.digest import run_digest
+from bot.app.introduce import IntroLine, run_introductions
 from bot.app.sweep import Line, run_sweep
 from bot.clock import FixedClock, SystemClock
 from bot.core import initiatives
+from bot.models import Introduction
 from bot.sandbox import forms
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import LocalHub, demo_settings
@@ -258,6 +264,70 @@ class Story:
             self.posted(executive.delivery.channel, executive.ts),
         )
 
+    def _introduce(self) -> IntroLine:
+        """One introductions pass; an introduction that waits for working hours is sent when they come."""
+        clock = self.hub.runtime.clock
+        assert isinstance(clock, FixedClock)
+        lines = run_introductions(self.hub.runtime).lines
+        self.expect(len(lines) == 1, f"expected one introduction, got {[(line.functions, line.status) for line in lines]}")
+        [line] = lines
+        if line.status == "deferred" and line.at is not None:
+            local = line.at.astimezone(self.hub.settings.tz)
+            self.say(f"  It is outside working hours: it waits in the outbox until {local:%A %H:%M}.")
+            clock.set(line.at)
+            outbox.drain(self.hub.runtime)
+        with self.hub.runtime.sessions() as session:
+            introduction = session.scalar(select(Introduction).order_by(Introduction.id.desc()).limit(1))
+        self.expect(introduction is not None and introduction.status == "sent", "the introduction was not sent")
+        assert introduction is not None
+        return replace(line, channel=introduction.channel, status="sent")
+
+    def introductions(self) -> None:
+        settings = self.hub.settings
+        self.step("Meanwhile HR has never worked with IT or Marketing. `cdo-hub introduce`, which the scheduler runs daily")
+        first = self._introduce()
+        names = " and ".join(settings.function(key).name for key in first.functions)
+        self.say(f"  {names} are introduced to each other; nobody gets more than one introduction a week.")
+        clock = self.hub.runtime.clock
+        assert isinstance(clock, FixedClock)
+        clock.set(clock.now() + timedelta(days=7))
+        self.step("A week later, the next pass introduces HR and Marketing, the ideal couple who never meet")
+        second = self._introduce()
+        self.expect(second.functions == ("hr", "marketing"), f"expected HR and Marketing, got {second.functions}")
+        message = self.emulator.messages(second.channel or "")[-1]
+        self.show(f"In a group DM to {self.who(*second.recipients)}:", message)
+        self.step(f"{self.who('U0CHRO')} presses Propose this: the proposal form opens with the idea and both functions")
+        value = next(
+            e["value"] for b in message.blocks or [] for e in b.get("elements", []) if e.get("action_id") == "introduction_propose"
+        )
+        before = len(self.emulator.views)
+        self.hub.send(
+            "block_action",
+            user_id="U0CHRO",
+            action_id=Action.INTRODUCTION_PROPOSE.value,
+            value=value,
+            trigger_id=self.emulator.new_trigger_id(),
+            response_url=self.emulator.new_response_url(),
+            channel_id=message.channel,
+            message_ts=message.ts,
+        )
+        self.expect(len(self.emulator.views) == before + 1, "the proposal form did not open")
+        form = self.emulator.views[-1].view
+        values = forms.proposal(
+            title=second.idea, problem="Candidates meet our brand before they meet HR.", journey="employee", functions=["hr", "marketing"]
+        )
+        response = self.hub.send(
+            "view_submission", user_id="U0CHRO", callback_id=View.PROPOSE.value, values=values, private_metadata=form["private_metadata"]
+        )
+        self.expect(response.status == 200 and not response.body_text.strip(), f"the form was refused: {response.body_text}")
+        with self.hub.runtime.sessions() as session:
+            introduction = session.scalar(select(Introduction).where(Introduction.function_b == "marketing"))
+            self.expect(
+                introduction is not None and introduction.initiative_id is not None, "the introduction did not become an initiative"
+            )
+            assert introduction is not None
+            self.say(f"The candidate journey is initiative #{introduction.initiative_id}, routed to HR and Marketing like any other.")
+
     def digest(self) -> None:
         settings = self.hub.settings
         when = f"every {DAYS[settings.digest.day]} at {settings.digest.time:%H:%M}"
@@ -304,6 +374,7 @@ def run(database_url: str | None = None, say: Callable[[str], None] = print) -> 
                 story.commit()
                 story.close()
                 story.nudges()
+                story.introductions()
                 story.digest()
                 story.audit()
             except DemoFailed as failure:

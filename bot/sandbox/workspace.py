@@ -56,14 +56,16 @@ class Channel:
     is_im: bool = False
     user: str | None = None  # the other party of a DM
     is_ext_shared: bool = False  # shared with another organisation (Slack Connect)
+    is_mpim: bool = False  # a group DM: its members and the bot
 
     def to_api(self, viewer: str = BOT_USER_ID) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
-            "is_channel": not self.is_im and not self.is_private,
+            "is_channel": not self.is_im and not self.is_private and not self.is_mpim,
             "is_group": self.is_private,
             "is_im": self.is_im,
-            "is_private": self.is_private or self.is_im,
+            "is_mpim": self.is_mpim,
+            "is_private": self.is_private or self.is_im or self.is_mpim,
             "is_archived": self.is_archived,
             "is_member": viewer in self.members,
             # Slack Connect: `is_shared` is also true for channels shared across an Enterprise
@@ -163,7 +165,7 @@ class Workspace:
         if id_or_name in self.channels:
             return self.channels[id_or_name]
         name = id_or_name.lstrip("#")
-        return next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+        return next((c for c in self.channels.values() if c.name == name and not (c.is_im or c.is_mpim)), None)
 
     def user(self, id: str) -> User | None:
         return self.users.get(id)
@@ -175,6 +177,22 @@ class Workspace:
                 return channel
         members = {self.bot_user_id, user_id}
         channel = Channel(self._new_id("D"), user_id, members=members, is_im=True, user=user_id)
+        self.channels[channel.id] = channel
+        self.messages[channel.id] = []
+        return channel
+
+    def find_group_dm(self, user_ids: Iterable[str]) -> Channel | None:
+        members = {self.bot_user_id, *user_ids}
+        return next((c for c in self.channels.values() if c.is_mpim and c.members == members), None)
+
+    def group_dm(self, user_ids: Iterable[str]) -> Channel:
+        """The group DM of these users and the bot, created on first use (caller checks the users)."""
+        ids = list(user_ids)
+        found = self.find_group_dm(ids)
+        if found is not None:
+            return found
+        names = "--".join(self.users[u].name if u in self.users else u for u in ids)
+        channel = Channel(self._new_id("G"), f"mpdm-{names}-1", is_private=False, members={self.bot_user_id, *ids}, is_mpim=True)
         self.channels[channel.id] = channel
         self.messages[channel.id] = []
         return channel

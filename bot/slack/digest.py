@@ -9,6 +9,7 @@ from typing import Any
 from bot.config import Settings
 from bot.core import digest as digests
 from bot.core.digest import Digest
+from bot.core.introductions import Week
 from bot.slack import blocks as bk
 from bot.slack.wording import fit_lines, function_name, initiative_label, pair_name, short_day, working_days
 
@@ -75,9 +76,21 @@ def digest_message(digest: Digest, settings: Settings) -> tuple[str, list[dict[s
     )
     blocks.append(bk.section(_commitment_lines(digest, settings)))
     blocks += pairs_blocks(digest.matrix, digest.never_met, settings)
+    if digest.introductions is not None:
+        blocks += introductions_blocks(digest.introductions, settings)
     blocks.append(bk.context("Everything, unabridged: `cdo-hub report initiatives`, `cdo-hub report pairs`, `cdo-hub report commitments`."))
     text = f"Weekly digest {digest.week}: {digest.stalled.total} stalled pairs, {digest.overdue.total} overdue commitments"
     return text, bk.fit_message(blocks)
+
+
+def introductions_blocks(week: Week, settings: Settings) -> list[dict[str, Any]]:
+    """Which pairs the hub introduced this week, which answered "Not now", which proposed."""
+    lines = [f"• Introduced: {pair_name(settings, functions)}" for functions in week.introduced]
+    lines += [f"• Not now: {pair_name(settings, functions)}" for functions in week.not_now]
+    lines += [f"• Became initiative #{number}: {pair_name(settings, functions)}" for functions, number in week.proposed]
+    if not lines:
+        return []
+    return [bk.section("*Introductions this week*\n" + fit_lines(lines, "`cdo-hub report pairs`"))]
 
 
 def _commitment_lines(digest: Digest, settings: Settings) -> str:

@@ -35,7 +35,19 @@ from slack_bolt.middleware import Middleware
 
 from bot.config import Settings
 from bot.slack import blocks as bk
-from bot.slack.ids import MESSAGE_TS, SLACK_ID, Action, BadValue, CommitmentRef, DateOffer, NudgeRef, StatusChoice, View, load
+from bot.slack.ids import (
+    MESSAGE_TS,
+    SLACK_ID,
+    Action,
+    BadValue,
+    CommitmentRef,
+    DateOffer,
+    IntroductionRef,
+    NudgeRef,
+    StatusChoice,
+    View,
+    load,
+)
 from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES
 from bot.slack.messages import InitiativeRef
 from bot.slack.modals import ChangeMeta, CommitMeta, ProposeMeta
@@ -59,6 +71,8 @@ BUTTON_VALUES: dict[str, type] = {
     Action.NUDGE_SNOOZE.value: NudgeRef,
     Action.NUDGE_BLOCKED.value: NudgeRef,
     Action.NUDGE_AGAIN.value: NudgeRef,
+    Action.INTRODUCTION_PROPOSE.value: IntroductionRef,
+    Action.INTRODUCTION_NOT_NOW.value: IntroductionRef,
 }
 OPTION_VALUES: dict[str, type] = {Action.INITIATIVE_STATUS.value: StatusChoice}
 FORM_METADATA: dict[str, type] = {

@@ -30,6 +30,8 @@ class Action(str, Enum):
     NUDGE_BLOCKED = "nudge_blocked"
     NUDGE_AGAIN = "nudge_again"
     JOURNEY_CHANGED = "journey_changed"
+    INTRODUCTION_PROPOSE = "introduction_propose"
+    INTRODUCTION_NOT_NOW = "introduction_not_now"
 
 
 class View(str, Enum):
@@ -173,3 +175,10 @@ class NudgeRef:
     pair: int
     round: int
     nudge: int
+
+
+@dataclass(frozen=True)
+class IntroductionRef:
+    """Button value of an introduction (Propose this, Not now)."""
+
+    introduction: int

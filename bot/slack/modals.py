@@ -27,6 +27,7 @@ class ProposeMeta:
     message_ts: str | None = None
     functions_version: int = 0
     barrier: str | None = None
+    introduction: int | None = None  # the introduction it comes from ("Propose this")
 
     def __post_init__(self) -> None:  # a ValueError makes `ids.load` refuse the metadata
         if self.channel is not None and not SLACK_ID.fullmatch(self.channel):
@@ -165,6 +166,8 @@ def propose_modal(
     ]
     if meta.message_ts:
         view_blocks.insert(0, bk.context("Prefilled from a message; a link to it is kept with the initiative."))
+    if meta.introduction is not None:
+        view_blocks.insert(0, bk.context("Prefilled from the hub's introduction: change anything you like."))
     if meta.barrier:
         view_blocks.insert(0, source_warning(meta.barrier, settings.hub.channel))
     return {

@@ -9,7 +9,7 @@ from bot.core import requests as answers
 from bot.slack import blocks as bk
 from bot.slack import digest as digest_words
 from bot.slack import home as home_tab
-from bot.slack import messages, modals, nudges, requests
+from bot.slack import introductions, messages, modals, nudges, requests
 from bot.slack import mirror as mirrors
 from bot.slack.ids import View
 
@@ -44,3 +44,4 @@ class BlockKit:
     executive_nudge = staticmethod(nudges.executive_nudge)
     digest = staticmethod(digest_words.digest_message)
     home = staticmethod(home_tab.home_view)
+    introduction = staticmethod(introductions.introduction_message)

@@ -58,7 +58,7 @@ class EmulatorBase:
     def _visible(self, channel: Channel | None) -> Channel:
         """Private channels the bot is not in do not exist for it, as in Slack."""
         bot = self.workspace.bot_user_id
-        if channel is None or ((channel.is_private or channel.is_im) and bot not in channel.members):
+        if channel is None or ((channel.is_private or channel.is_im or channel.is_mpim) and bot not in channel.members):
             raise ApiError("channel_not_found")
         return channel
 

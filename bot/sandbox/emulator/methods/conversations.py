@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sandbox.emulator.base import EmulatorBase, Methods
-from bot.sandbox.emulator.records import ApiError, Args, flag, invalid_arguments
+from bot.sandbox.emulator.records import ApiError, Args, flag
 from bot.sandbox.workspace import Channel
 
 
@@ -28,7 +28,7 @@ class ConversationMethods(EmulatorBase):
         channel = self.workspace.channels.get(str(args.get("channel") or ""))
         if channel is None:
             raise ApiError("channel_not_found")
-        if channel.is_private or channel.is_im:
+        if channel.is_private or channel.is_im or channel.is_mpim:
             raise ApiError("method_not_supported_for_channel_type")
         if channel.is_archived:
             raise ApiError("is_archived")
@@ -42,20 +42,26 @@ class ConversationMethods(EmulatorBase):
         return self._page(sorted(channel.members), args, "members")
 
     def _conversations_open(self, args: Args) -> dict[str, Any]:
-        users = [u for u in str(args.get("users") or "").split(",") if u]
+        """A 1:1 DM for one user; for two to eight, a group DM (mpim) with the bot, as in Slack."""
+        users = list(dict.fromkeys(u for u in str(args.get("users") or "").split(",") if u))
         if not users:
             raise ApiError("users_list_not_supplied")
+        if len(users) > 8:
+            raise ApiError("too_many_users")
+        for user_id in users:
+            user = self.workspace.user(user_id)
+            if user is None:
+                raise ApiError("user_not_found")
+            if user.deleted:
+                raise ApiError("user_disabled")
+            if user.is_bot:
+                raise ApiError("cannot_dm_bot")
         if len(users) > 1:
-            raise invalid_arguments("the emulator supports only 1:1 DMs [json-pointer:/users]")
-        user = self.workspace.user(users[0])
-        if user is None:
-            raise ApiError("user_not_found")
-        if user.deleted:
-            raise ApiError("user_disabled")
-        if user.is_bot:
-            raise ApiError("cannot_dm_bot")
-        existed = any(c.is_im and c.user == user.id for c in self.workspace.channels.values())
-        dm = self.workspace.dm_channel(user.id)
+            existed = self.workspace.find_group_dm(users) is not None
+            group = self.workspace.group_dm(users)
+            return {"no_op": existed, "already_open": existed, "channel": {"id": group.id}}
+        existed = any(c.is_im and c.user == users[0] for c in self.workspace.channels.values())
+        dm = self.workspace.dm_channel(users[0])
         return {"no_op": existed, "already_open": existed, "channel": {"id": dm.id}}
 
     def _conversations_list(self, args: Args) -> dict[str, Any]:
@@ -63,7 +69,7 @@ class ConversationMethods(EmulatorBase):
         bot = self.workspace.bot_user_id
 
         def wanted(c: Channel) -> bool:
-            kind = "im" if c.is_im else "private_channel" if c.is_private else "public_channel"
+            kind = "im" if c.is_im else "mpim" if c.is_mpim else "private_channel" if c.is_private else "public_channel"
             visible = kind == "public_channel" or bot in c.members
             return kind in types and visible and not (c.is_archived and flag(args.get("exclude_archived")))
 

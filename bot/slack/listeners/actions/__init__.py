@@ -3,6 +3,7 @@ from slack_bolt import App
 from bot.slack.ids import Action
 from bot.slack.listeners.actions.commitments import handle_blocked, handle_commit_button, handle_done, handle_slip
 from bot.slack.listeners.actions.initiative_status import handle_initiative_status
+from bot.slack.listeners.actions.introductions import handle_not_now, handle_propose_this
 from bot.slack.listeners.actions.journey import handle_journey_changed
 from bot.slack.listeners.actions.links import acknowledge_link
 from bot.slack.listeners.actions.nudges import handle_nudge_button
@@ -22,5 +23,7 @@ def register(app: App) -> None:
     app.action(Action.REQUEST_DECLINE.value)(safely(handle_decline))
     app.action(Action.REQUEST_ACCEPT_DATE.value)(safely(handle_accept_date))
     app.action(Action.INITIATIVE_STATUS.value)(safely(handle_initiative_status))
+    app.action(Action.INTRODUCTION_PROPOSE.value)(safely(handle_propose_this))
+    app.action(Action.INTRODUCTION_NOT_NOW.value)(safely(handle_not_now))
     for choice in (Action.NUDGE_ON_IT, Action.NUDGE_SNOOZE, Action.NUDGE_BLOCKED, Action.NUDGE_AGAIN):
         app.action(choice.value)(safely(handle_nudge_button))

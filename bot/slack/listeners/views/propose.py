@@ -50,7 +50,11 @@ def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
         }
         ack(response_action="errors", errors=errors)
         return
-    initiative_id = propose.store(hub, proposal, submission=view.get("id"))
+    try:
+        initiative_id = propose.store(hub, proposal, submission=view.get("id"), introduction=meta.introduction)
+    except propose.AlreadyProposed:
+        ack(response_action="errors", errors={Block.TITLE.value: "This introduction was already proposed as an initiative."})
+        return
     ack()
     if initiative_id is None:
         return  # the same form, submitted again while the first answer was on its way
