@@ -45,6 +45,16 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class ObstacleConfig:
+    """A back-office obstacle that holds initiatives back, and the function that can clear it."""
+
+    key: str
+    name: str
+    owner: str  # a function key
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SlackConfig:
     command: str = "/cdo"
     bot_token: str | None = None
@@ -96,6 +106,7 @@ class Settings:
     nudges: NudgeConfig = NudgeConfig()
     digest: DigestConfig = DigestConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    obstacles: Mapping[str, ObstacleConfig] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "<defaults>"
 
     @property
@@ -243,6 +254,7 @@ FUNCTION_KEYS: dict[str, Check] = {
     "keywords": _list_of(_str),
     "journeys": _list_of(_journey),
 }
+OBSTACLE_KEYS: dict[str, Check] = {"name": _str, "keywords": _list_of(_str, non_empty=True), "owner": _str}
 REQUIRED = {"hub": ("channel",)}
 FUNCTION_REQUIRED = ("channel", "leads")
 ENVIRONMENT = {
@@ -320,7 +332,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
 
-    known = set(SECTIONS) | {"functions"}
+    known = set(SECTIONS) | {"functions", "obstacles"}
     for name in data:
         if name not in known:
             raise reporter.fail((name,), f"unknown section (known sections: {', '.join(sorted(known))})")
@@ -395,7 +407,29 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
             never_met_days=digest.get("never_met_days", 90),
         ),
         privacy=PrivacyConfig(activity_retention_days=tables["privacy"].get("activity_retention_days", 365)),
+        obstacles=MappingProxyType(_obstacles(reporter, data.get("obstacles", {}), functions)),
     )
+
+
+def _obstacles(reporter: _Reporter, raw: Any, functions: Mapping[str, FunctionConfig]) -> dict[str, ObstacleConfig]:
+    """`[obstacles.<key>]`: a name, the words that reveal it, and the function that can clear it."""
+    if not isinstance(raw, dict):
+        raise reporter.fail(("obstacles",), "must be a table of [obstacles.<key>] tables")
+    obstacles: dict[str, ObstacleConfig] = {}
+    for key, table in raw.items():
+        path = ("obstacles", key)
+        if not FUNCTION_KEY.match(key):
+            raise reporter.fail(path, "obstacle keys are lowercase words like erp or dam")
+        _check_table(reporter, path, table, OBSTACLE_KEYS)
+        for required in ("keywords", "owner"):
+            if required not in table:
+                raise reporter.fail(path + (required,), "is required for every obstacle")
+        if table["owner"] not in functions:
+            known = ", ".join(functions)
+            raise reporter.fail(path + ("owner",), f"unknown function {table['owner']!r} (known functions: {known})")
+        name = table.get("name", key.upper() if len(key) <= 3 else key.title())
+        obstacles[key] = ObstacleConfig(key=key, name=name, owner=table["owner"], keywords=tuple(table["keywords"]))
+    return obstacles
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
