@@ -348,8 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true", help="plan only: send nothing, change nothing")
     digest.set_defaults(func=cmd_digest)
 
-    report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON")
-    report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))
+    report = commands.add_parser("report", help="initiatives, pairs, commitments or obstacles as a table, CSV or JSON")
+    report.add_argument("subject", choices=("initiatives", "pairs", "commitments", "obstacles"))
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=cmd_report)
 

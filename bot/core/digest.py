@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import health, rules
+from bot.core import health, obstacles, rules
 from bot.core.calendar import local_day
 from bot.core.listing import Listed
 from bot.core.pairs import ordered_pair
@@ -111,6 +111,7 @@ class Digest:
     due_soon: Listed
     matrix: tuple[PairRow, ...]
     never_met: tuple[FirstStep, ...]
+    obstacles: tuple[obstacles.ObstacleRow, ...] = ()  # every configured obstacle, ranked
 
 
 def iso_week(at: datetime, settings: Settings) -> str:
@@ -273,4 +274,5 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         due_soon=_commitments(session, rules.due_soon(today)),
         matrix=matrix,
         never_met=tuple(first_step(settings, row.functions) for row in matrix if row.state == NEVER_MET),
+        obstacles=tuple(obstacles.ledger(session, settings)),
     )
