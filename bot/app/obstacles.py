@@ -37,9 +37,8 @@ def choice(hub: Hub, user: str, initiative_id: int) -> Choice:
 
 def check(hub: Hub, user: str, initiative_id: int, keys: list[str]) -> str | None:
     """What is wrong with the obstacles chosen, phrased for the form (None: they can be saved)."""
-    missing = obstacles.unknown(hub.settings, keys)
-    if missing:
-        return f"No longer configured: {', '.join(missing)}. Choose among the obstacles offered."
+    if obstacles.unknown(hub.settings, keys):
+        return "An obstacle chosen is no longer configured: open the form again from the card and choose among those offered."
     return choice(hub, user, initiative_id).problem
 
 
@@ -52,7 +51,7 @@ def change(hub: Hub, user: str, initiative_id: int, keys: list[str]) -> bool:
         initiative = initiatives.get(session, initiative_id)
         if initiative is None or not permissions.may_change_initiative(user, initiative, hub.settings):
             return False
-        if not obstacles.set_links(session, initiative_id, keys, hub.settings, hub.clock.now()):
+        if not obstacles.set_links(session, initiative, keys, hub.settings, hub.clock.now()):
             return False
         keys_owed = owed.owe_refresh(session, [initiative_id], [], hub.clock.now())
     outbox.drain(hub, keys=keys_owed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -73,30 +73,21 @@ def unknown(settings: Settings, keys: Iterable[str]) -> list[str]:
     return [key for key in keys if key not in settings.obstacles]
 
 
-def set_links(session: Session, initiative_id: int, keys: Sequence[str], settings: Settings, now: datetime) -> bool:
+def set_links(session: Session, initiative: Initiative, keys: Sequence[str], settings: Settings, now: datetime) -> bool:
     """Make the initiative's configured obstacles exactly `keys` (all configured: see `unknown`).
     A link kept keeps its reason; a new one is `chosen on the hub card`. Whether anything changed."""
     wanted = set(keys)
     if unknown(settings, wanted):
         raise ValueError(f"unknown obstacles: {sorted(unknown(settings, wanted))}")
-    current = set(
-        session.scalars(
-            select(InitiativeObstacle.obstacle_key).where(
-                InitiativeObstacle.initiative_id == initiative_id, InitiativeObstacle.obstacle_key.in_(list(settings.obstacles))
-            )
-        )
-    )
-    removed, added = current - wanted, wanted - current
-    if removed:
-        session.execute(
-            delete(InitiativeObstacle)
-            .where(InitiativeObstacle.initiative_id == initiative_id, InitiativeObstacle.obstacle_key.in_(removed))
-            .execution_options(synchronize_session=False)
-        )
-    for key in sorted(added):
-        session.add(InitiativeObstacle(initiative_id=initiative_id, obstacle_key=key, reason=CHOSEN_ON_CARD, created_at=now))
+    current = {link.obstacle_key: link for link in initiative.obstacle_links if link.obstacle_key in settings.obstacles}
+    for key, link in current.items():
+        if key not in wanted:
+            initiative.obstacle_links.remove(link)  # delete-orphan: the row goes
+    added = [key for key in settings.obstacles if key in wanted and key not in current]
+    for key in added:
+        initiative.obstacle_links.append(InitiativeObstacle(obstacle_key=key, reason=CHOSEN_ON_CARD, created_at=now))
     session.flush()
-    return bool(removed or added)
+    return bool(added or set(current) - wanted)
 
 
 def ledger(
