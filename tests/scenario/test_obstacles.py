@@ -226,3 +226,20 @@ def test_an_unknown_owner_is_refused_with_its_key():
 
 def test_obstacles_are_optional(migrated_url):
     assert dict(replace(demo_settings(migrated_url)).obstacles) == {}
+
+
+def test_with_a_private_hub_channel_cdo_obstacles_counts_what_the_person_may_see(hub):
+    hub.emulator.workspace.channels["C0HUB"].is_private = True
+    propose(hub, user_id="U0CMO", title="Customer 360 on the ERP", problem="", obstacles="", functions=["marketing", "it"])
+    propose(hub, user_id="U0CHRO", title="Payroll on the ERP", problem="", obstacles="", functions=["hr", "it"])
+
+    def told(user: str) -> str:
+        before = len(hub.emulator.responses)
+        assert hub.command("obstacles", user_id=user).status == 200
+        [answer] = hub.emulator.responses[before:]
+        return json.dumps(answer.json, ensure_ascii=False)
+
+    marketing = told("U0MKT1")  # in #marketing, not in the hub channel
+    assert "blocks 1 open initiative" in marketing and "only the initiatives you may see are counted" in marketing
+    executive = told("U0CEO")
+    assert "blocks 2 open initiatives" in executive and "only the initiatives you may see" not in executive
