@@ -392,8 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     introduce.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per introduction")
     introduce.set_defaults(func=cmd_introduce)
 
-    report = commands.add_parser("report", help="initiatives, pairs or commitments as a table, CSV or JSON")
-    report.add_argument("subject", choices=("initiatives", "pairs", "commitments"))
+    report = commands.add_parser("report", help="initiatives, pairs, commitments or obstacles as a table, CSV or JSON")
+    report.add_argument("subject", choices=("initiatives", "pairs", "commitments", "obstacles"))
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=cmd_report)
 

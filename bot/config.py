@@ -45,6 +45,16 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class ObstacleConfig:
+    """A back-office obstacle that holds initiatives back, and the function that can clear it."""
+
+    key: str
+    name: str
+    owner: str  # a function key
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SlackConfig:
     command: str = "/cdo"
     bot_token: str | None = None
@@ -114,6 +124,7 @@ class Settings:
     privacy: PrivacyConfig = PrivacyConfig()
     introductions: IntroductionConfig = IntroductionConfig()
     ideas: tuple[IdeaConfig, ...] | None = None  # None: the built-in starter ideas
+    obstacles: Mapping[str, ObstacleConfig] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "<defaults>"
 
     @property
@@ -265,6 +276,7 @@ FUNCTION_KEYS: dict[str, Check] = {
     "keywords": _list_of(_str),
     "journeys": _list_of(_journey),
 }
+OBSTACLE_KEYS: dict[str, Check] = {"name": _str, "keywords": _list_of(_str, non_empty=True), "owner": _str}
 REQUIRED = {"hub": ("channel",)}
 FUNCTION_REQUIRED = ("channel", "leads")
 ENVIRONMENT = {
@@ -342,7 +354,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
 
-    known = set(SECTIONS) | {"functions", "ideas"}
+    known = set(SECTIONS) | {"functions", "ideas", "obstacles"}
     for name in data:
         if name not in known:
             raise reporter.fail((name,), f"unknown section (known sections: {', '.join(sorted(known))})")
@@ -423,6 +435,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
             enabled=tables["introductions"].get("enabled", True), quiet_days=tables["introductions"].get("quiet_days", 90)
         ),
         ideas=ideas,
+        obstacles=MappingProxyType(_obstacles(reporter, data.get("obstacles", {}), functions)),
     )
 
 
@@ -479,6 +492,27 @@ def _ideas(reporter: _Reporter, data: dict[str, Any], functions: Mapping[str, Fu
         a, b = sorted(keys)
         ideas.append(IdeaConfig((a, b), table["title"].strip(), table.get("problem", "").strip(), table.get("journey", "both")))
     return tuple(ideas)
+
+
+def _obstacles(reporter: _Reporter, raw: Any, functions: Mapping[str, FunctionConfig]) -> dict[str, ObstacleConfig]:
+    """`[obstacles.<key>]`: a name, the words that reveal it, and the function that can clear it."""
+    if not isinstance(raw, dict):
+        raise reporter.fail(("obstacles",), "must be a table of [obstacles.<key>] tables")
+    obstacles: dict[str, ObstacleConfig] = {}
+    for key, table in raw.items():
+        path = ("obstacles", key)
+        if not FUNCTION_KEY.match(key):
+            raise reporter.fail(path, "obstacle keys are lowercase words like erp or dam")
+        _check_table(reporter, path, table, OBSTACLE_KEYS)
+        for required in ("keywords", "owner"):
+            if required not in table:
+                raise reporter.fail(path + (required,), "is required for every obstacle")
+        if table["owner"] not in functions:
+            known = ", ".join(functions)
+            raise reporter.fail(path + ("owner",), f"unknown function {table['owner']!r} (known functions: {known})")
+        name = table.get("name", key.upper() if len(key) <= 3 else key.title())
+        obstacles[key] = ObstacleConfig(key=key, name=name, owner=table["owner"], keywords=tuple(table["keywords"]))
+    return obstacles
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:

@@ -84,6 +84,9 @@ class Initiative(Base):
     commitments: Mapped[list[Commitment]] = relationship(
         back_populates="initiative", cascade="all, delete-orphan", order_by="Commitment.id"
     )
+    obstacle_links: Mapped[list[InitiativeObstacle]] = relationship(
+        back_populates="initiative", cascade="all, delete-orphan", order_by="InitiativeObstacle.id"
+    )
 
     __table_args__ = (Index("ix_initiatives_hub_thread", "hub_channel", "hub_ts"),)
 
@@ -111,6 +114,27 @@ class InitiativeFunction(Base):
     __table_args__ = (
         UniqueConstraint("initiative_id", "function_key"),
         Index("ix_initiative_functions_route", "route_channel", "route_ts"),
+    )
+
+
+class InitiativeObstacle(Base):
+    """An obstacle (by its configured key) that holds an initiative back, and why it is linked:
+    a keyword found in the proposal, or a choice made on the hub card."""
+
+    __tablename__ = "initiative_obstacles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    obstacle_key: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="obstacle_links")
+
+    # The ledger counts initiatives per obstacle: by key first.
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "obstacle_key"),
+        Index("ix_initiative_obstacles_key", "obstacle_key", "initiative_id"),
     )
 
 

@@ -1,4 +1,4 @@
-"""`cdo-hub report initiatives|pairs|commitments --format table|csv|json`.
+"""`cdo-hub report initiatives|pairs|commitments|obstacles --format table|csv|json`.
 
 Each report is a list of plain dicts (the JSON fields README lists); table and CSV flatten
 nested values. A row that cannot be reported is logged with its ID and left out: one bad row
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import Settings
-from bot.core import initiatives, introductions, rules
+from bot.core import initiatives, introductions, obstacles, rules
 from bot.core.calendar import local_day
 from bot.core.digest import pairs_report
 from bot.core.pairs import ordered_pair
@@ -112,6 +112,7 @@ REPORTS: dict[str, Report] = {
     "initiatives": initiatives_report,
     "pairs": pairs_with_introductions,
     "commitments": commitments_report,
+    "obstacles": obstacles.report,
 }
 
 
@@ -141,8 +142,10 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
         writer.writerows([[_flat(row.get(c)) for c in columns] for row in rows])
         return out.getvalue().rstrip("\n")
     # A table shows the scalar columns; nested details are for JSON and CSV.
-    columns = [c for c in columns if not isinstance(rows[0][c], (list, dict)) or c == "functions"]
-    cells = [[_flat(row.get(c))[:60] for c in columns] for row in rows]
+    # A list of IDs (an obstacle's initiatives) shows as how many there are.
+    counted = {c for c in columns if c == "initiatives" and isinstance(rows[0][c], list)}
+    columns = [c for c in columns if not isinstance(rows[0][c], (list, dict)) or c in ("functions", "journeys") or c in counted]
+    cells = [[(str(len(row[c])) if c in counted else _flat(row.get(c)))[:60] for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

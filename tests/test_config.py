@@ -414,3 +414,29 @@ def test_load_reports_problems_with_the_real_path(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(str(path), env={})
     assert str(caught.value).startswith(f"{path}:{line_of(text, 'bob')}: functions.it.leads: ")
+
+
+# --- obstacles -------------------------------------------------------------------------------
+
+
+def test_example_file_has_a_default_set_of_obstacles_owned_by_it():
+    settings = parse(EXAMPLE.read_text(encoding="utf-8"), source=str(EXAMPLE), env={})
+    assert list(settings.obstacles) == ["erp", "dam", "workflow", "customer_data", "legacy_hr"]
+    assert {obstacle.owner for obstacle in settings.obstacles.values()} == {"it"}
+    assert settings.obstacles["erp"].name == "Several ERP instances" and "ERP" in settings.obstacles["erp"].keywords
+
+
+@pytest.mark.parametrize(
+    "table, marker, problem",
+    [
+        ('[obstacles.erp]\nkeywords = ["ERP"]\nowner = "finance"  # here', "# here", "obstacles.erp.owner: unknown function 'finance'"),
+        ('[obstacles.erp]  # here\nkeywords = ["ERP"]', "# here", "obstacles.erp.owner: is required"),
+        ('[obstacles.erp]\nkeywords = []  # here\nowner = "it"', "# here", "obstacles.erp.keywords: must not be empty"),
+        ('[obstacles.erp]\nkeywords = ["ERP"]\nowner = "it"\ncolour = "red"  # here', "# here", "obstacles.erp.colour: unknown key"),
+        ('[obstacles.ERP]  # here\nkeywords = ["ERP"]\nowner = "it"', "# here", "obstacles.ERP: obstacle keys are lowercase words"),
+    ],
+)
+def test_a_wrong_obstacle_is_refused_with_its_key_and_line(table, marker, problem):
+    text = MINIMAL + "\n" + table + "\n"
+    message = refusal(text)
+    assert message.startswith(f"cfg.toml:{line_of(text, marker)}: {problem}"), message

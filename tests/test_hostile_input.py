@@ -414,7 +414,7 @@ def listeners_read(body: dict[str, Any]) -> None:
         if action_id in guard.BUTTON_VALUES:
             load(guard.BUTTON_VALUES[action_id], action.get("value"))
         if action_id in guard.OPTION_VALUES:
-            load(guard.OPTION_VALUES[action_id], action["selected_option"]["value"])
+            guard.option_value(action_id, action["selected_option"]["value"])
         if action_id in guard.IN_FORM_ACTIONS:
             view = body["view"]
             State(view).options(Block.FUNCTIONS)
@@ -508,7 +508,7 @@ def test_the_guard_knows_the_value_of_every_button_the_hub_renders():
             load(guard.BUTTON_VALUES[element["action_id"]], element["value"])
             checked += 1
         for option in element.get("options", []):
-            load(guard.OPTION_VALUES[element["action_id"]], option["value"])
+            guard.option_value(element["action_id"], option["value"])
             checked += 1
     assert checked >= 10
 

@@ -29,6 +29,7 @@ OUR_TABLES = {
     "slack_users",
     "outbox",
     "introductions",
+    "initiative_obstacles",
 }
 
 
@@ -279,3 +280,52 @@ def test_introductions_go_up_and_down_with_0005(database_url, engine):
     engine.dispose()
     assert "introductions" not in tables(engine)
     assert "initiatives" in tables(engine)
+
+
+# --- 0006: obstacles ---------------------------------------------------------------------------
+
+
+def test_obstacle_links_come_and_go_with_their_migration(database_url, engine):
+    """0006 adds the obstacle ledger next to what is there; going back removes only the ledger,
+    and an initiative removed takes its links with it."""
+    upgrade(database_url, "0004")
+    at = "2026-03-02 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO initiatives (id, title, problem, journey, obstacles, status, proposer, created_at, updated_at) "
+                f"VALUES (1, 't', '', 'customer', 'ERP', 'active', 'U0CMO', '{at}', '{at}')"
+            )
+        )
+    upgrade(database_url)
+    engine.dispose()
+    assert "initiative_obstacles" in tables(engine)
+    indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("initiative_obstacles")}
+    assert indexes.get("ix_initiative_obstacles_key") == ["obstacle_key", "initiative_id"]
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA foreign_keys = ON"))
+        connection.execute(
+            text(
+                "INSERT INTO initiative_obstacles (initiative_id, obstacle_key, reason, created_at) "
+                f"VALUES (1, 'erp', 'keyword ''ERP'' in obstacles', '{at}')"
+            )
+        )
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"), connection.begin_nested():
+            connection.execute(
+                text(
+                    f"INSERT INTO initiative_obstacles (initiative_id, obstacle_key, reason, created_at) VALUES (1, 'erp', 'again', '{at}')"
+                )
+            )
+        assert connection.execute(text("SELECT count(*) FROM initiative_obstacles")).scalar_one() == 1
+        connection.execute(text("DELETE FROM initiatives WHERE id = 1"))
+        assert connection.execute(text("SELECT count(*) FROM initiative_obstacles")).scalar_one() == 0
+
+    downgrade(database_url, "0004")
+    engine.dispose()
+    assert "initiative_obstacles" not in tables(engine)
+    assert "initiatives" in tables(engine)
+    assert schema_status(engine).current == "0004"
+    upgrade(database_url)
+    engine.dispose()
+    assert differences(engine) == []

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import health, rules
+from bot.core import health, obstacles, rules
 from bot.core.calendar import local_day
 from bot.core.listing import Listed
 from bot.core.pairs import ordered_pair
@@ -115,6 +115,7 @@ class Digest:
     matrix: tuple[PairRow, ...]
     never_met: tuple[FirstStep, ...]
     introductions: Week | None = None  # made, answered "Not now", became initiatives
+    obstacles: tuple[obstacles.ObstacleRow, ...] = ()  # every configured obstacle, ranked
 
 
 def iso_week(at: datetime, settings: Settings) -> str:
@@ -278,6 +279,7 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         matrix=matrix,
         never_met=tuple(first_step(settings, row.functions) for row in matrix if row.state == NEVER_MET),
         introductions=_introductions_week(session, now),
+        obstacles=tuple(obstacles.ledger(session, settings)),
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import digest, rules
+from bot.core import digest, obstacles, rules
 from bot.core.audience import Viewer
 from bot.core.listing import Listed
 from bot.models import Commitment, Initiative, InitiativeFunction
@@ -73,6 +73,8 @@ class HomeData:
     owed_to_me: Listed = Listed()  # owed to one of the person's functions, by someone else
     matrix: tuple[digest.PairRow, ...] | None = None  # None: not an executive or hub staff
     roles: tuple[str, ...] = ()  # "executive", "hub staff", "admin"
+    obstacles: tuple[obstacles.ObstacleRow, ...] | None = None  # None: leads no function that owns one
+    at: datetime | None = None  # when it was read, aware UTC (ages the obstacles)
 
 
 def sees_matrix(user_id: str, settings: Settings) -> bool:
@@ -111,7 +113,15 @@ def gather(
         else Listed(),
         matrix=digest.pair_rows(session, settings, now) if sees_matrix(user_id, settings) else None,
         roles=roles,
+        obstacles=_obstacles(session, settings, user_id, seen),
+        at=now,
     )
+
+
+def _obstacles(session: Session, settings: Settings, user_id: str, seen: ColumnElement[bool]) -> tuple[obstacles.ObstacleRow, ...] | None:
+    """The obstacles the functions this person leads can clear, counted over what they may see."""
+    owners = obstacles.owned_by(settings, user_id)
+    return tuple(obstacles.ledger(session, settings, visible=seen, owners=owners)) if owners else None
 
 
 def _initiatives(session: Session, user_id: str, functions: Sequence[str], seen: ColumnElement[bool]) -> Listed:

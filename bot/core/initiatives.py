@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
-from bot.core import pairs, routing, rules
+from bot.core import obstacles, pairs, routing, rules
 from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Initiative, InitiativeFunction, Pair
@@ -105,7 +105,8 @@ def validate(proposal: Proposal, settings: Settings, today: date, sponsor: Spons
 
 
 def create(session: Session, proposal: Proposal, settings: Settings, now: datetime) -> Initiative:
-    """Store the initiative, why each function is involved, and one pair per two functions."""
+    """Store the initiative, why each function is involved, one pair per two functions, and the
+    obstacles its words name."""
     reasons = routing.decide(settings, list(dict.fromkeys(proposal.functions)), proposal.text, proposal.journey)
     initiative = Initiative(
         title=clean(proposal.title).strip(),
@@ -125,6 +126,7 @@ def create(session: Session, proposal: Proposal, settings: Settings, now: dateti
         initiative.functions.append(InitiativeFunction(function_key=key, reason=reason, route_status="pending"))
     for a, b in combinations(sorted(reasons), 2):
         initiative.pairs.append(Pair(function_a=a, function_b=b, state="active", nudge_level=0, created_at=now, next_check_at=now))
+    obstacles.link_new(initiative, settings, proposal.text, now)
     session.add(initiative)
     session.flush()
     return initiative
@@ -200,4 +202,9 @@ def everything(session: Session) -> list[Initiative]:
 
 
 def _loaded(query: Select) -> Select:
-    return query.options(selectinload(Initiative.functions), selectinload(Initiative.pairs), selectinload(Initiative.commitments))
+    return query.options(
+        selectinload(Initiative.functions),
+        selectinload(Initiative.pairs),
+        selectinload(Initiative.commitments),
+        selectinload(Initiative.obstacle_links),
+    )

@@ -4,6 +4,7 @@ keywords (matched as whole words, in any case) and the journeys that call for it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,15 +29,23 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(keyword)}(?!\w)", re.IGNORECASE)
 
 
+def keyword_reason(keywords: Iterable[str], text: ProposalText) -> str | None:
+    """The first of `keywords` found in the text, as the reason kept: "keyword 'ERP' in obstacles".
+    The one keyword rule of the hub, for functions and obstacles alike."""
+    for keyword in keywords:
+        where = next((part for part, value in text.parts() if _keyword_pattern(keyword).search(value)), None)
+        if where:
+            return f"keyword '{keyword}' in {where}"
+    return None
+
+
 def suggest(settings: Settings, text: ProposalText, journey: str | None = None) -> dict[str, str]:
     """Function key → the first reason it is called for, in configuration order."""
     reasons: dict[str, str] = {}
     for function in settings.functions.values():
-        for keyword in function.keywords:
-            where = next((part for part, value in text.parts() if _keyword_pattern(keyword).search(value)), None)
-            if where:
-                reasons[function.key] = f"keyword '{keyword}' in {where}"
-                break
+        reason = keyword_reason(function.keywords, text)
+        if reason:
+            reasons[function.key] = reason
         if function.key not in reasons and journey and _journey_calls_for(journey, function.journeys):
             reasons[function.key] = f"{journey} journey"
     return reasons

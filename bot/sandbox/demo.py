@@ -138,6 +138,9 @@ class Story:
             channel = self.names.channel(function.route_channel or "")
             self.say(f"  {name}: {function.route_status} in {channel} ({function.reason})")
         self.expect(all(f.route_status == "posted" for f in initiative.functions), "a route failed")
+        held_back = [f"{self.hub.settings.obstacles[link.obstacle_key].name} ({link.reason})" for link in initiative.obstacle_links]
+        self.expect(bool(held_back), "the proposal was linked to no obstacle")
+        self.say(f"It is linked to the obstacles its words name, counted in `/cdo obstacles`: {'; '.join(held_back)}.")
         self.show(
             "\nIn #cdo-hub, the initiative's card; its thread is the one discussion all functions share:",
             self.posted("C0HUB", initiative.hub_ts),

@@ -11,6 +11,7 @@ from bot.core import digest as digests
 from bot.core.digest import Digest
 from bot.core.introductions import Week
 from bot.slack import blocks as bk
+from bot.slack.obstacles import digest_section
 from bot.slack.wording import fit_lines, function_name, initiative_label, pair_name, short_day, working_days
 
 
@@ -75,10 +76,18 @@ def digest_message(digest: Digest, settings: Settings) -> tuple[str, list[dict[s
         )
     )
     blocks.append(bk.section(_commitment_lines(digest, settings)))
+    held_back = digest_section(digest.obstacles, settings, digest.at)
+    if held_back:
+        blocks.append(held_back)
     blocks += pairs_blocks(digest.matrix, digest.never_met, settings)
     if digest.introductions is not None:
         blocks += introductions_blocks(digest.introductions, settings)
-    blocks.append(bk.context("Everything, unabridged: `cdo-hub report initiatives`, `cdo-hub report pairs`, `cdo-hub report commitments`."))
+    blocks.append(
+        bk.context(
+            "Everything, unabridged: `cdo-hub report initiatives`, `cdo-hub report pairs`, `cdo-hub report commitments`"
+            + (", `cdo-hub report obstacles`." if settings.obstacles else ".")
+        )
+    )
     text = f"Weekly digest {digest.week}: {digest.stalled.total} stalled pairs, {digest.overdue.total} overdue commitments"
     return text, bk.fit_message(blocks)
 

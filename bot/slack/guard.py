@@ -44,9 +44,12 @@ from bot.slack.ids import (
     DateOffer,
     IntroductionRef,
     NudgeRef,
+    ObstacleMenu,
+    ObstaclesMeta,
     StatusChoice,
     View,
     load,
+    load_first,
 )
 from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES
 from bot.slack.messages import InitiativeRef
@@ -74,7 +77,8 @@ BUTTON_VALUES: dict[str, type] = {
     Action.INTRODUCTION_PROPOSE.value: IntroductionRef,
     Action.INTRODUCTION_NOT_NOW.value: IntroductionRef,
 }
-OPTION_VALUES: dict[str, type] = {Action.INITIATIVE_STATUS.value: StatusChoice}
+# The hub card's menu carries a status chosen, or the wish to change the obstacles.
+OPTION_VALUES: dict[str, tuple[type, ...]] = {Action.INITIATIVE_STATUS.value: (StatusChoice, ObstacleMenu)}
 FORM_METADATA: dict[str, type] = {
     View.PROPOSE.value: ProposeMeta,
     View.COMMIT.value: CommitMeta,
@@ -82,7 +86,15 @@ FORM_METADATA: dict[str, type] = {
     View.BLOCKED.value: ChangeMeta,
     View.OTHER_DATE.value: ChangeMeta,
     View.DECLINE.value: ChangeMeta,
+    View.OBSTACLES.value: ObstaclesMeta,
 }
+
+
+def option_value(action_id: str, raw: object) -> object:
+    """The typed value of a menu option: the first of its action's types that reads it."""
+    return load_first(OPTION_VALUES[action_id], raw)
+
+
 # Actions taken inside a modal: they read the modal's metadata too.
 IN_FORM_ACTIONS: dict[str, type] = {Action.JOURNEY_CHANGED.value: ProposeMeta}
 
@@ -211,7 +223,11 @@ def _block_actions(body: dict[str, Any]) -> str | None:
     if action_id in BUTTON_VALUES:
         return _typed(BUTTON_VALUES[action_id], action.get("value"))
     if action_id in OPTION_VALUES:
-        return _typed(OPTION_VALUES[action_id], (selected or {}).get("value"))
+        try:
+            option_value(action_id, (selected or {}).get("value"))
+        except BadValue as error:
+            return f"a damaged value ({error})"
+        return None
     if action_id in IN_FORM_ACTIONS:
         view = body.get("view")
         if view is None or not _matches(PRINTABLE, view.get("id")) or _text(view, "hash", "private_metadata"):

@@ -17,6 +17,7 @@ from bot.core.home import CommitmentItem, HomeData, InitiativeItem
 from bot.core.listing import Listed
 from bot.slack import blocks as bk
 from bot.slack.messages import STATUS_EMOJI
+from bot.slack.obstacles import home_blocks as obstacle_blocks
 
 MATRIX_PAIRS_SHOWN = 40
 LINE_LIMIT = 600  # one item's line; a section packs lines up to Block Kit's 3000
@@ -198,6 +199,10 @@ def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
             blocks += _sections(lines + ([more] if more else []))
         else:
             blocks.append(bk.context("No open commitment to your functions."))
+
+    if data.obstacles is not None:
+        blocks.append(bk.divider())
+        blocks += obstacle_blocks(data.obstacles, settings, data.at)
 
     if data.matrix is not None:
         blocks.append(bk.divider())

@@ -41,6 +41,7 @@ class View(str, Enum):
     BLOCKED = "commitment_blocked"
     OTHER_DATE = "request_other_date"
     DECLINE = "request_decline"
+    OBSTACLES = "obstacles"
 
 
 class Shortcut(str, Enum):
@@ -63,6 +64,7 @@ class Block(str, Enum):
     DUE = "due"
     REASON = "reason"
     ON_BEHALF = "on_behalf"
+    OBSTACLE_LINKS = "obstacle_links"
 
 
 T = TypeVar("T")
@@ -113,6 +115,17 @@ def load(cls: type[T], raw: object) -> T:
         return cls(**values)
     except (TypeError, ValueError) as error:  # a field missing, or refused by __post_init__
         raise BadValue(f"{cls.__name__}: {error}") from None
+
+
+def load_first(kinds: tuple[type, ...], raw: object) -> object:
+    """What `dump` wrote of one of several types (a menu whose options differ): the first that reads it."""
+    problem: BadValue | None = None
+    for kind in kinds:
+        try:
+            return load(kind, raw)
+        except BadValue as error:
+            problem = problem or error
+    raise problem or BadValue("no type to read the value with")
 
 
 _FIELD_TYPES: dict[type, dict[str, object]] = {}
@@ -166,6 +179,29 @@ class StatusChoice:
     def __post_init__(self) -> None:
         if self.status not in INITIATIVE_STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
+
+
+CHANGE_OBSTACLES = "obstacles"
+
+
+@dataclass(frozen=True)
+class ObstacleMenu:
+    """Overflow option value on the hub card: change the obstacles linked to the initiative.
+    `change` tells it apart from a `StatusChoice` in the same menu."""
+
+    initiative: int
+    change: str
+
+    def __post_init__(self) -> None:
+        if self.change != CHANGE_OBSTACLES:
+            raise ValueError(f"unknown change {self.change!r}")
+
+
+@dataclass(frozen=True)
+class ObstaclesMeta:
+    """private_metadata of the form that changes an initiative's obstacles."""
+
+    initiative: int
 
 
 @dataclass(frozen=True)

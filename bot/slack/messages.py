@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.core import rules
+from bot.core import obstacles, rules
 from bot.core.commitments import recorded_by
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction
 from bot.slack import blocks as bk
+from bot.slack import obstacles as obstacle_words
 from bot.slack.ids import Action, CommitmentRef, StatusChoice, dump
 
 STATUS_EMOJI = {
@@ -59,13 +60,16 @@ def card(initiative: Initiative, settings: Settings) -> tuple[str, list[dict[str
     blocks.append(_summary_fields(initiative, settings))
     if initiative.obstacles:
         blocks.append(bk.section(f"*Known obstacles*\n{bk.user_text(initiative.obstacles, 2900)}"))
+    held_back = obstacle_words.card_line(settings, obstacles.linked(initiative, settings))
+    if held_back:
+        blocks.append(bk.section(held_back))
     if initiative.source_permalink:
         blocks.append(bk.context(f"Proposed from {bk.link(initiative.source_permalink, 'a message')}"))
     blocks.append(bk.context(":speech_balloon: Reply in this thread: it is the discussion of every function involved."))
     blocks.append(
         bk.actions(
             bk.button("Commit", Action.COMMIT.value, dump(InitiativeRef(initiative.id)), style="primary"),
-            status_menu(initiative),
+            status_menu(initiative, settings),
         )
     )
     text = f"New initiative #{initiative.id}: {bk.user_text(initiative.title, 500)}"
@@ -75,12 +79,14 @@ def card(initiative: Initiative, settings: Settings) -> tuple[str, list[dict[str
 STATUS_CHOICES = {"active": "Mark active", "blocked": "Mark blocked", "done": "Mark done", "dropped": "Drop it"}
 
 
-def status_menu(initiative: Initiative) -> dict[str, Any]:
+def status_menu(initiative: Initiative, settings: Settings) -> dict[str, Any]:
     options = [
         bk.option(label, dump(StatusChoice(initiative.id, status)))
         for status, label in STATUS_CHOICES.items()
         if status != initiative.status
     ]
+    if settings.obstacles:
+        options.append(obstacle_words.menu_option(initiative.id))
     return {"type": "overflow", "action_id": Action.INITIATIVE_STATUS.value, "options": options}
 
 

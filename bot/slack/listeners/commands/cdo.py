@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, Handler]] = {
     "status": ("status <id>", "one initiative: its routes, pairs and commitments", follow.handle_status),
     "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
     "pairs": ("pairs", "which pairs of functions work together, and which never meet", follow.handle_pairs),
+    "obstacles": ("obstacles", "what holds the journeys back: obstacles by open initiatives blocked", follow.handle_obstacles),
     "help": ("help", "this message", handle_help),
 }
 

@@ -1,15 +1,16 @@
-"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>` and `/cdo pairs`.
+"""`/cdo list [mine|stalled|<function>]`, `/cdo status <id>`, `/cdo pairs` and `/cdo obstacles`.
 
 What a person may see is decided after the answer (it may ask Slack who is in which channel),
 and told through the response URL; so are the pairs, read over every pair."""
 
 from __future__ import annotations
 
-from bot.app import audience, follow
+from bot.app import audience, follow, obstacles
 from bot.slack import blocks as bk
 from bot.slack import messages
 from bot.slack.digest import pairs_blocks
 from bot.slack.listeners.commands.call import CommandCall, parse_id
+from bot.slack.obstacles import ledger_blocks
 
 
 def handle_list(call: CommandCall) -> None:
@@ -54,3 +55,13 @@ def handle_pairs(call: CommandCall) -> None:
     blocks = pairs_blocks(found.rows, found.never_met, call.hub.settings)
     blocks.append(bk.context("Every pair, with dates: `cdo-hub report pairs`."))
     call.respond(text=f"{found.met} of {len(found.rows)} pairs of functions work together", blocks=blocks, response_type="ephemeral")
+
+
+def handle_obstacles(call: CommandCall) -> None:
+    """The obstacles ranked by the open initiatives they block, of those the person may see:
+    counted over every initiative, so after the answer."""
+    call.ack()
+    found = obstacles.ledger(call.hub, call.user)
+    blocking = sum(1 for row in found.rows if row.count)
+    blocks = ledger_blocks(found.rows, call.hub.settings, call.hub.clock.now(), restricted=found.restricted)
+    call.respond(text=f"{blocking} obstacle(s) hold open initiatives back", blocks=blocks, response_type="ephemeral")
