@@ -18,6 +18,7 @@ from bot import __version__
 from bot.app.port import InstallBroken
 from bot.config import ConfigError, Settings, load
 from bot.errors import EXIT_CONFIG, EXIT_FAILURE, CliError
+from bot.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from bot.app.hub import Hub
@@ -288,8 +289,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- plumbing ------------------------------------------------------------------------------
 
 
+_SECRETS: list[str] = []  # of the loaded settings: kept out of every log line and error message
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return load(args.config)
+    from bot.logs import protect, secrets_of
+
+    settings = load(args.config)
+    _SECRETS[:] = secrets_of(settings)
+    protect(_SECRETS)
+    return settings
+
+
+def _said(error: object) -> str:
+    from bot.logs import redact
+
+    return redact(str(error), _SECRETS)
 
 
 def _display_url(url: str) -> str:
@@ -322,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cdo-hub {__version__}")
     parser.add_argument("--config", metavar="PATH", help="TOML configuration (default: $CDO_HUB_CONFIG, else ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="json: one object a line (time, level, logger, message, context)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser("serve", help="run the bot (Socket Mode with an app token, else HTTP)")
@@ -371,21 +389,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return args.func(args)
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(f"configuration error: {_said(error)}", file=sys.stderr)
         return EXIT_CONFIG
     except CliError as error:
-        print(f"cdo-hub: {error}", file=sys.stderr)
+        print(f"cdo-hub: {_said(error)}", file=sys.stderr)
         return error.code
     except InstallBroken as error:
-        print(f"cdo-hub: Slack refused the bot token ({error}): check SLACK_BOT_TOKEN", file=sys.stderr)
+        print(f"cdo-hub: Slack refused the bot token ({_said(error)}): check SLACK_BOT_TOKEN", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,7 @@ from bot.app.hub import Hub
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import make_engine, make_sessionmaker
+from bot.metrics import Metrics
 from bot.slack.directory import Directory
 from bot.slack.gateway import Gateway, make_client
 from bot.slack.pacing import Pacer
@@ -21,7 +22,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries
     settings, on the real clock (tests give one on a clock of their own)."""
     engine = make_engine(settings.database_url)
     client = make_client(settings.slack.bot_token, settings.slack.api_url, max_retries=max_retries)
-    gateway = Gateway(client, pacer=pacer or Pacer(settings.slack.channel_rate, settings.slack.channel_burst))
+    metrics = Metrics(engine)
+    gateway = Gateway(client, pacer=pacer or Pacer(settings.slack.channel_rate, settings.slack.channel_burst), metrics=metrics)
     return Hub(
         settings=settings,
         engine=engine,
@@ -30,4 +32,5 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, max_retries
         directory=Directory(gateway),
         render=BlockKit(),
         clock=clock or SystemClock(),
+        metrics=metrics,
     )
