@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,7 +110,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with database_errors(settings.database_url):
-        return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
+        return serve(
+            settings,
+            http=args.http,
+            socket=args.socket,
+            port=args.port,
+            host=args.host,
+            scheduler=not args.no_scheduler,
+            health_port=args.health_port,
+        )
 
 
 def open_database(settings: Settings) -> Engine:
@@ -328,6 +337,13 @@ def database_errors(url: str) -> Iterator[None]:
         raise CliError(f"the driver for the database at {_display_url(url)} is not installed: {error}", EXIT_CONFIG) from None
 
 
+def _port(value: str) -> int:
+    """A port, from the command line or $CDO_HUB_PORT (argparse converts a default given as text)."""
+    if not value.strip().isdigit() or not 0 <= int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number, not {value!r} (check --port, --health-port or CDO_HUB_PORT)")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdo-hub",
@@ -346,7 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
     mode.add_argument("--socket", action="store_true", help="use Socket Mode (needs SLACK_APP_TOKEN)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    port = os.environ.get("CDO_HUB_PORT") or None
+    serve.add_argument("--port", type=_port, default=port or "3000", help="HTTP port (default $CDO_HUB_PORT, else 3000)")
+    serve.add_argument(
+        "--health-port",
+        type=_port,
+        default=port,
+        metavar="N",
+        help="Socket Mode: serve GET /healthz and GET /metrics on port N (default $CDO_HUB_PORT; none when unset)",
+    )
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the nudge sweep and the digest in this process")
     serve.set_defaults(func=cmd_serve)

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 
@@ -160,3 +161,29 @@ def operator_routes(hub: Hub) -> list[Route]:
 def create_operator_app(hub: Hub) -> Starlette:
     """Only /healthz and /metrics: what Socket Mode serves on its health port."""
     return Starlette(routes=operator_routes(hub))
+
+
+class OperatorServer:
+    """`create_operator_app` served by uvicorn in a daemon thread (port 0: any free port)."""
+
+    def __init__(self, hub: Hub, *, host: str, port: int) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(create_operator_app(hub), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="health", daemon=True)
+        self.port = port
+
+    def start(self, timeout: float = 15.0) -> OperatorServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the health port {self.port} could not be served (is it taken?)")
+            time.sleep(0.02)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
