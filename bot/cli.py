@@ -96,7 +96,7 @@ def _impatient_runtime(settings: Settings) -> Hub:
         if isinstance(handler, ConnectionErrorRetryHandler):
             handler.max_retry_count = 1
     gateway = Impatient(client)
-    return replace(build_runtime(settings), gateway=gateway, directory=Directory(gateway))
+    return replace(build_runtime(settings, resolve_emails=False), gateway=gateway, directory=Directory(gateway))
 
 
 def _slack_url(settings: Settings) -> str:
