@@ -119,3 +119,43 @@ def hub(migrated_url, emulator):
 
     with LocalHub(demo_settings(migrated_url), emulator, migrate=False) as running:
         yield running
+
+
+def test_an_unusable_database_is_one_line_without_its_password(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(EXAMPLE.read_text())
+    import subprocess
+    import sys
+
+    env = clean_environment(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        DATABASE_URL=f"postgresql://cdo:{DB_PASSWORD}@127.0.0.1:{free_port()}/nowhere",
+    )
+    for args in (["db", "upgrade"], ["serve", "--http", "--port", "0", "--no-scheduler"]):
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "--log-format", "json", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert run.returncode != 0
+        assert "cannot be used" in run.stderr, run.stderr
+        for secret in (BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, DB_PASSWORD):
+            assert secret not in run.stdout + run.stderr
+
+
+def test_lines_written_for_an_event_name_its_event_id(hub, caplog):
+    caplog.handler.setFormatter(JsonFormatter())
+    caplog.set_level(logging.INFO)
+    initiative = steps.propose(hub, functions=["marketing", "it"], sponsor="U0CEO")
+    channel, ts = steps.routed_ts(initiative, "it")
+    hub.emulator.fail("chat.postMessage", "is_archived", when=lambda args: bool(args.get("thread_ts")), times=5)
+    steps.reply(hub, channel, "U0CIO", "We can start next week", ts, event_id="Ev0LOGGED")
+    hub.settle()
+    about_it = [line for line in json_lines(caplog.text) if line.get("event_id") == "Ev0LOGGED"]
+    assert about_it, caplog.text
+    assert all(line["user"] == "U0CIO" for line in about_it)
+    assert any(line.get("slack_method") == "chat.postMessage" and "is_archived" in line["message"] for line in about_it)
