@@ -79,7 +79,8 @@ def run_http(app: App, hub: Hub, *, host: str, port: int) -> None:
     import uvicorn
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
-    uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False)
+    # log_config=None: uvicorn's lines go through the hub's handler (its format, its redaction).
+    uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False, log_config=None)
 
 
 def serve_operator_routes(hub: Hub, *, host: str, port: int) -> OperatorServer:

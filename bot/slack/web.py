@@ -169,7 +169,9 @@ class OperatorServer:
     def __init__(self, hub: Hub, *, host: str, port: int) -> None:
         import uvicorn
 
-        config = uvicorn.Config(create_operator_app(hub), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            create_operator_app(hub), host=host, port=port, log_level="warning", access_log=False, lifespan="off", log_config=None
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="health", daemon=True)
         self.port = port
