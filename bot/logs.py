@@ -5,7 +5,7 @@ What a line is about lives in context variables: the Slack request being handled
 Web API method being called (`slack_method`, set by the gateway). Listener threads inherit them
 (bot/slack/app.py hands Bolt an executor that copies the context).
 
-`Redact` is the backstop: every secret of the settings is replaced by `[redacted]` in each
+`Redacting` is the backstop: every secret of the settings is replaced by `[redacted]` in each
 line, whatever wrote it (a URL with a password, a token in an exception from a library).
 """
 
@@ -74,24 +74,17 @@ class TextFormatter(logging.Formatter):
         return text + ("  [" + " ".join(f"{k}={v}" for k, v in known.items()) + "]" if known else "")
 
 
-class Redact(logging.Filter):
-    """Replaces each secret in the finished line (message, arguments and traceback)."""
+class Redacting(logging.Formatter):
+    """Another formatter's finished line (message, arguments and traceback), with each secret
+    replaced. The record itself is left alone: other handlers see it as it was."""
 
-    def __init__(self, secrets: Iterable[str | None]) -> None:
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str | None]) -> None:
         super().__init__()
+        self.inner = inner
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = redact(record.getMessage(), self.secrets)
-        if record.exc_info:
-            formatted = logging.Formatter().formatException(record.exc_info)
-            message = message + "\n" + redact(formatted, self.secrets)
-            record.exc_info = None
-            record.exc_text = None
-        record.msg, record.args = message, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record), self.secrets)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -108,19 +101,29 @@ def secrets_of(settings: Any) -> list[str]:
     return [str(s) for s in found if s]
 
 
+class _HubHandler(logging.StreamHandler):
+    """The handler `configure` installs, told apart from anyone else's."""
+
+
 def configure(log_format: str, level: int) -> None:
-    """The root handler, in `log_format`; `protect` adds the secrets once settings are known."""
+    """The root handler, in `log_format`; `protect` adds the secrets once settings are known.
+    Like logging.basicConfig, it leaves a root logger that already has someone else's
+    handlers (a test runner's) as it is."""
     root = logging.getLogger()
+    foreign = [h for h in root.handlers if not isinstance(h, _HubHandler)]
+    if foreign:
+        return
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler()
+    handler = _HubHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
 
 
 def protect(secrets: Iterable[str]) -> None:
-    """Every handler of the root logger redacts `secrets` from now on."""
+    """The hub's handler redacts `secrets` from now on."""
     for handler in logging.getLogger().handlers:
-        handler.filters = [f for f in handler.filters if not isinstance(f, Redact)]
-        handler.addFilter(Redact(secrets))
+        if isinstance(handler, _HubHandler) and handler.formatter is not None:
+            inner = handler.formatter.inner if isinstance(handler.formatter, Redacting) else handler.formatter
+            handler.setFormatter(Redacting(inner, secrets))

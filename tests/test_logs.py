@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.logs import JsonFormatter, Redact, about
+from bot.logs import JsonFormatter, Redacting, about
 from bot.sandbox.processes import clean_environment, free_port, stop_process
 from tests.scenario import steps
 
@@ -29,9 +29,8 @@ def json_lines(text: str) -> list[dict]:
 
 def test_a_json_line_carries_what_it_is_about_and_hides_secrets():
     record = logging.LogRecord("bot.x", logging.WARNING, __file__, 1, "token %s failed", (BOT_TOKEN,), None)
-    Redact([BOT_TOKEN]).filter(record)
     with about(event_id="Ev1", initiative_id=7, slack_method="chat.postMessage", user="U0CMO"):
-        line = json.loads(JsonFormatter().format(record))
+        line = json.loads(Redacting(JsonFormatter(), [BOT_TOKEN]).format(record))
     assert line["level"] == "WARNING" and line["logger"] == "bot.x" and line["time"].endswith("+00:00")
     assert line["message"] == "token [redacted] failed"
     assert (line["event_id"], line["initiative_id"], line["slack_method"], line["user"]) == ("Ev1", "7", "chat.postMessage", "U0CMO")
@@ -46,9 +45,9 @@ def test_a_traceback_is_redacted_too():
         import sys
 
         record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "oops", None, sys.exc_info())
-    Redact([DB_PASSWORD]).filter(record)
-    text = JsonFormatter().format(record)
+    text = Redacting(JsonFormatter(), [DB_PASSWORD]).format(record)
     assert DB_PASSWORD not in text and "[redacted]" in text and "RuntimeError" in text
+    assert record.exc_info is not None and DB_PASSWORD in str(record.exc_info[1])  # other handlers see it whole
 
 
 def test_lines_written_for_a_request_name_its_user_method_and_initiative(hub, caplog):
