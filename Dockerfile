@@ -1,4 +1,6 @@
-# CDO Hub: the bot served over HTTP on port 3000, with SQLite in the /data volume by default.
+# CDO Hub, with SQLite in the /data volume by default. The mode follows the environment: Socket
+# Mode when SLACK_APP_TOKEN is set (then port 3000 serves only /healthz and /metrics), else HTTP
+# on port 3000 (/slack/events, /healthz, /metrics). CDO_HUB_PORT moves the port in both.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,13 +25,15 @@ RUN pip install --no-cache-dir -c requirements.lock ".[postgres]" \
 USER cdohub
 
 # Overridden by -e DATABASE_URL=postgresql://... ; this default wins over [database] url.
-ENV DATABASE_URL=sqlite:////data/cdo-hub.db
+ENV DATABASE_URL=sqlite:////data/cdo-hub.db \
+    CDO_HUB_PORT=3000
 VOLUME /data
 
 EXPOSE 3000
 
-# slim has no curl: ask Python. A 503 raises, so the check fails.
+# slim has no curl: ask Python. A 503 raises, so the check fails. The same port in both modes.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('CDO_HUB_PORT', '3000'), timeout=4)"]
 
-CMD ["cdo-hub", "serve", "--http", "--port", "3000"]
+# --port and --health-port both default to $CDO_HUB_PORT.
+CMD ["cdo-hub", "serve"]

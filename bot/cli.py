@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from bot import __version__
 from bot.app.port import InstallBroken
 from bot.config import ConfigError, Settings, load
 from bot.errors import EXIT_CONFIG, EXIT_FAILURE, CliError
+from bot.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from bot.app.hub import Hub
@@ -94,7 +96,7 @@ def _impatient_runtime(settings: Settings) -> Hub:
         if isinstance(handler, ConnectionErrorRetryHandler):
             handler.max_retry_count = 1
     gateway = Impatient(client)
-    return replace(build_runtime(settings), gateway=gateway, directory=Directory(gateway))
+    return replace(build_runtime(settings, resolve_emails=False), gateway=gateway, directory=Directory(gateway))
 
 
 def _slack_url(settings: Settings) -> str:
@@ -108,7 +110,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with database_errors(settings.database_url):
-        return serve(settings, http=args.http, socket=args.socket, port=args.port, host=args.host, scheduler=not args.no_scheduler)
+        return serve(
+            settings,
+            http=args.http,
+            socket=args.socket,
+            port=args.port,
+            host=args.host,
+            scheduler=not args.no_scheduler,
+            health_port=args.health_port,
+        )
 
 
 def open_database(settings: Settings) -> Engine:
@@ -326,8 +336,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- plumbing ------------------------------------------------------------------------------
 
 
+_SECRETS: list[str] = []  # of the loaded settings: kept out of every log line and error message
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return load(args.config)
+    from bot.logs import protect, secrets_of
+
+    settings = load(args.config)
+    _SECRETS[:] = secrets_of(settings)
+    protect(_SECRETS)
+    return settings
+
+
+def _said(error: object) -> str:
+    from bot.logs import redact
+
+    return redact(str(error), _SECRETS)
 
 
 def _display_url(url: str) -> str:
@@ -351,6 +375,13 @@ def database_errors(url: str) -> Iterator[None]:
         raise CliError(f"the driver for the database at {_display_url(url)} is not installed: {error}", EXIT_CONFIG) from None
 
 
+def _port(value: str) -> int:
+    """A port, from the command line or $CDO_HUB_PORT (argparse converts a default given as text)."""
+    if not value.strip().isdigit() or not 0 <= int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number, not {value!r} (check --port, --health-port or CDO_HUB_PORT)")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdo-hub",
@@ -360,13 +391,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cdo-hub {__version__}")
     parser.add_argument("--config", metavar="PATH", help="TOML configuration (default: $CDO_HUB_CONFIG, else ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="json: one object a line (time, level, logger, message, context)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser("serve", help="run the bot (Socket Mode with an app token, else HTTP)")
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
     mode.add_argument("--socket", action="store_true", help="use Socket Mode (needs SLACK_APP_TOKEN)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    port = os.environ.get("CDO_HUB_PORT") or None
+    serve.add_argument("--port", type=_port, default=port or "3000", help="HTTP port (default $CDO_HUB_PORT, else 3000)")
+    serve.add_argument(
+        "--health-port",
+        type=_port,
+        default=port,
+        metavar="N",
+        help="Socket Mode: serve GET /healthz and GET /metrics on port N (default $CDO_HUB_PORT; none when unset)",
+    )
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the nudge sweep and the digest in this process")
     serve.set_defaults(func=cmd_serve)
@@ -415,21 +457,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return args.func(args)
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(f"configuration error: {_said(error)}", file=sys.stderr)
         return EXIT_CONFIG
     except CliError as error:
-        print(f"cdo-hub: {error}", file=sys.stderr)
+        print(f"cdo-hub: {_said(error)}", file=sys.stderr)
         return error.code
     except InstallBroken as error:
-        print(f"cdo-hub: Slack refused the bot token ({error}): check SLACK_BOT_TOKEN", file=sys.stderr)
+        print(f"cdo-hub: Slack refused the bot token ({_said(error)}): check SLACK_BOT_TOKEN", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

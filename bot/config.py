@@ -23,6 +23,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 JOURNEYS = ("customer", "employee", "both")
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_\-]{0,79}$")
 FUNCTION_KEY = re.compile(r"^[a-z][a-z0-9_\-]{0,39}$")
@@ -126,6 +127,7 @@ class Settings:
     ideas: tuple[IdeaConfig, ...] | None = None  # None: the built-in starter ideas
     obstacles: Mapping[str, ObstacleConfig] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "<defaults>"
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # dotted key: its line in the file
 
     @property
     def tz(self) -> ZoneInfo:
@@ -139,6 +141,18 @@ class Settings:
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.hub.admins
+
+    def people(self) -> list[tuple[str, str]]:
+        """Each person named in the file, with its dotted key: (`functions.it.leads`, `U0CIO`)."""
+        found = [("hub." + key, person) for key in PEOPLE_KEYS for person in getattr(self.hub, key)]
+        for function in self.functions.values():
+            found += [(f"functions.{function.key}.{key}", person) for key in FUNCTION_PEOPLE_KEYS for person in getattr(function, key)]
+        return found
+
+    def where(self, key: str) -> str:
+        """`file:line` of a dotted key, or the file alone when the line is not known."""
+        line = self.lines.get(key)
+        return f"{self.source}:{line}" if line else self.source
 
 
 # --- the schema ------------------------------------------------------------------------------
@@ -183,10 +197,14 @@ def _list_of(item: Check, *, non_empty: bool = False) -> Check:
     return check
 
 
-def _user_id(value: Any) -> str | None:
-    if isinstance(value, str) and USER_ID.match(value):
+def is_email(value: str) -> bool:
+    return bool(EMAIL.match(value))
+
+
+def _person(value: Any) -> str | None:
+    if isinstance(value, str) and (USER_ID.match(value) or EMAIL.match(value)):
         return None
-    return "must be a Slack user ID (like U0123ABCD)"
+    return "must be a Slack user ID (like U0123ABCD) or an email address (like cmo@acme.com)"
 
 
 def _channel(value: Any) -> str | None:
@@ -247,9 +265,9 @@ SECTIONS: dict[str, dict[str, Check]] = {
     "database": {"url": _str},
     "hub": {
         "channel": _channel,
-        "staff": _list_of(_user_id),
-        "executives": _list_of(_user_id),
-        "admins": _list_of(_user_id),
+        "staff": _list_of(_person),
+        "executives": _list_of(_person),
+        "admins": _list_of(_person),
         "timezone": _timezone,
         "mirror_replies": _bool,
     },
@@ -271,13 +289,15 @@ IDEA_PROBLEM_LIMIT = 3000
 FUNCTION_KEYS: dict[str, Check] = {
     "name": _str,
     "channel": _channel,
-    "leads": _list_of(_user_id, non_empty=True),
-    "members": _list_of(_user_id),
+    "leads": _list_of(_person, non_empty=True),
+    "members": _list_of(_person),
     "keywords": _list_of(_str),
     "journeys": _list_of(_journey),
 }
 OBSTACLE_KEYS: dict[str, Check] = {"name": _str, "keywords": _list_of(_str, non_empty=True), "owner": _str}
 REQUIRED = {"hub": ("channel",)}
+PEOPLE_KEYS = ("staff", "executives", "admins")  # of [hub]: people, by member ID or email
+FUNCTION_PEOPLE_KEYS = ("leads", "members")  # of each [functions.<key>]
 FUNCTION_REQUIRED = ("channel", "leads")
 ENVIRONMENT = {
     "SLACK_BOT_TOKEN": "bot_token",
@@ -436,6 +456,7 @@ def parse(text: str, *, source: str = "config.toml", env: Mapping[str, str] | No
         ),
         ideas=ideas,
         obstacles=MappingProxyType(_obstacles(reporter, data.get("obstacles", {}), functions)),
+        lines=MappingProxyType(_people_lines(text, functions)),
     )
 
 
@@ -513,6 +534,11 @@ def _obstacles(reporter: _Reporter, raw: Any, functions: Mapping[str, FunctionCo
         name = table.get("name", key.upper() if len(key) <= 3 else key.title())
         obstacles[key] = ObstacleConfig(key=key, name=name, owner=table["owner"], keywords=tuple(table["keywords"]))
     return obstacles
+
+
+def _people_lines(text: str, functions: Mapping[str, FunctionConfig]) -> dict[str, int]:
+    keys = [("hub", key) for key in PEOPLE_KEYS] + [("functions", f, key) for f in functions for key in FUNCTION_PEOPLE_KEYS]
+    return {".".join(key): line for key in keys if (line := _line_of(text, key))}
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:

@@ -19,7 +19,7 @@ from bot.runtime import build_runtime
 from bot.scheduler import start as start_scheduler
 from bot.scheduler import stop as stop_scheduler
 from bot.slack.app import create_app
-from bot.slack.web import create_web_app
+from bot.slack.web import OperatorServer, create_web_app
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ def _require(value: str | None, what: str) -> str:
     return value
 
 
-def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str, scheduler: bool = True) -> int:
+def serve(
+    settings: Settings, *, http: bool, socket: bool, port: int, host: str, scheduler: bool = True, health_port: int | None = None
+) -> int:
+    """`health_port`: in Socket Mode, where /healthz and /metrics are served (none when None)."""
     _require(settings.slack.bot_token, "the bot token (SLACK_BOT_TOKEN or [slack] bot_token)")
     use_socket = socket or (bool(settings.slack.app_token) and not http)
     if use_socket:
@@ -67,6 +70,8 @@ def serve(settings: Settings, *, http: bool, socket: bool, port: int, host: str,
     )
     try:
         if use_socket:
+            if health_port is not None:
+                serve_operator_routes(hub, host=host, port=health_port)
             run_socket_mode(app, settings.slack.app_token or "")
         else:
             run_http(app, hub, host=host, port=port)
@@ -81,7 +86,15 @@ def run_http(app: App, hub: Hub, *, host: str, port: int) -> None:
     import uvicorn
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
-    uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False)
+    # log_config=None: uvicorn's lines go through the hub's handler (its format, its redaction).
+    uvicorn.run(create_web_app(app, hub), host=host, port=port, log_level="info", access_log=False, log_config=None)
+
+
+def serve_operator_routes(hub: Hub, *, host: str, port: int) -> OperatorServer:
+    """/healthz and /metrics on `port`, in a thread beside Socket Mode's connection."""
+    server = OperatorServer(hub, host=host, port=port).start()
+    log.info("serving /healthz and /metrics on http://%s:%d", host, server.port)
+    return server
 
 
 def run_socket_mode(app: App, app_token: str) -> None:

@@ -1,8 +1,11 @@
-"""`cdo-hub check-config` against Slack: do the channels and users of the file exist?"""
+"""`cdo-hub check-config` against Slack: do the channels and users of the file exist? Each
+email that matches nobody, or a deactivated account, is named with its line."""
 
 from __future__ import annotations
 
+from bot.app.emails import EmailBook, problem_of
 from bot.app.hub import Hub
+from bot.config import is_email
 
 
 class SlackUnreachable(Exception):
@@ -24,11 +27,15 @@ def check_workspace(hub: Hub) -> list[str]:
             problems.append(f"{key}: channel {channel} is archived")
         elif not found.get("is_member") and found.get("is_private"):
             problems.append(f"{key}: the bot is not in private channel {channel}: invite it with /invite @CDO Hub")
-    users = {("hub.staff", u) for u in settings.hub.staff} | {("hub.executives", u) for u in settings.hub.executives}
-    users |= {("hub.admins", u) for u in settings.hub.admins}
-    for function in settings.functions.values():
-        users |= {(f"functions.{function.key}.leads", u) for u in function.leads}
-        users |= {(f"functions.{function.key}.members", u) for u in function.members}
+    book = EmailBook(hub.gateway)
+    users = set()
+    for key, person in settings.people():
+        if not is_email(person):
+            users.add((key, person))
+            continue
+        problem = problem_of(book.find(person))
+        if problem:
+            problems.append(f"{settings.where(key)}: {key}: {problem}")
     for key, user in sorted(users):
         info = directory.user(user)
         if info is None:

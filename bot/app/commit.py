@@ -26,6 +26,7 @@ from bot.core import commitments, events, initiatives, permissions, requests
 from bot.core.commitments import Draft
 from bot.core.permissions import Way
 from bot.db import transaction
+from bot.logs import about
 from bot.models import Commitment, Initiative
 
 REFUSAL = "Sorry, only the commitment's owner, a lead of the owner's function, the sponsor, hub staff or admins can change it."
@@ -80,6 +81,11 @@ def check_commitment(hub: Hub, initiative_id: int, draft: Draft) -> dict[str, st
 
 
 def record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None = None, on_behalf: bool = False) -> int | None:
+    with about(initiative_id=initiative_id):
+        return _record(hub, initiative_id, draft, submission=submission, on_behalf=on_behalf)
+
+
+def _record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None, on_behalf: bool) -> int | None:
     """Record what the form says: `draft.owner`'s promise, a promise on the giving function's
     behalf (hub staff and admins who ask for it: its lead owns it), or a request to the giving
     function. None when this form (`submission`, its view ID) was recorded already, or when the

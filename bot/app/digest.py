@@ -28,6 +28,13 @@ def run_digest(hub: Hub, *, dry_run: bool = False) -> SweepReport:
 
     Each DM waits for its recipient's working hours (a later sweep sends it then).
     """
+    if dry_run:
+        return _digest(hub, dry_run)
+    with hub.metrics.job("digest"):
+        return _digest(hub, dry_run)
+
+
+def _digest(hub: Hub, dry_run: bool) -> SweepReport:
     settings = hub.settings
     now = hub.clock.now()
     report = SweepReport(now, dry_run)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app.port import DirectoryPort, Renderer, SlackPort
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.metrics import Metrics
 
 
 @dataclass
@@ -24,6 +25,11 @@ class Hub:
     directory: DirectoryPort
     render: Renderer
     clock: Clock = field(default_factory=SystemClock)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        if self.metrics.database is None:
+            self.metrics.database = self.engine  # the shared-state gauges read this hub's database
 
     def close(self) -> None:
         self.engine.dispose()

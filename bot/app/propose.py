@@ -12,6 +12,7 @@ from bot.core import events, initiatives, introductions
 from bot.core import outbox as box
 from bot.core.initiatives import Proposal, Refusal, SponsorCheck
 from bot.db import transaction
+from bot.logs import about
 
 
 def sponsor_check(hub: Hub, sponsor: str | None) -> SponsorCheck | None:
@@ -56,12 +57,13 @@ def store(hub: Hub, proposal: Proposal, *, submission: str | None = None, introd
 def route(hub: Hub, initiative_id: int, *, source: tuple[str, str] | None = None) -> outbox.DrainReport:
     """After the proposal is stored (and Slack answered): check the sponsor the hub knew nothing
     of, link the message it came from, then deliver it."""
-    _check_sponsor(hub, initiative_id)
-    if source is not None:
-        link = hub.gateway.permalink(*source)
-        with transaction(hub.sessions) as session:
-            initiatives.set_source_link(session, initiative_id, link)
-    return deliver(hub, initiative_id)
+    with about(initiative_id=initiative_id):
+        _check_sponsor(hub, initiative_id)
+        if source is not None:
+            link = hub.gateway.permalink(*source)
+            with transaction(hub.sessions) as session:
+                initiatives.set_source_link(session, initiative_id, link)
+        return deliver(hub, initiative_id)
 
 
 def _check_sponsor(hub: Hub, initiative_id: int) -> None:

@@ -52,7 +52,18 @@ def _unit(hub: Hub, dry_run: bool) -> Iterator[Session]:
 
 
 def run_sweep(hub: Hub, *, dry_run: bool = False, pair_ids: Sequence[int] | None = None) -> SweepReport:
-    """One sweep as of `hub.clock.now()`; `pair_ids` limits it to those pairs (a button)."""
+    """One sweep as of `hub.clock.now()`; `pair_ids` limits it to those pairs (a button).
+    A whole sweep is timed, and when Slack did not stop it, noted as the last successful one."""
+    if dry_run or pair_ids is not None:
+        return _sweep(hub, dry_run, pair_ids)
+    with hub.metrics.job("sweep"):
+        report = _sweep(hub, dry_run, pair_ids)
+    if report.install_error is None:
+        hub.metrics.sweep_succeeded()
+    return report
+
+
+def _sweep(hub: Hub, dry_run: bool, pair_ids: Sequence[int] | None) -> SweepReport:
     now = hub.clock.now()
     report = SweepReport(now, dry_run)
     people = ZoneBook(hub, now, store=not dry_run)

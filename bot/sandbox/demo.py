@@ -11,12 +11,14 @@ from __future__ import annotations
 import calendar
 import json
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from bot.app import outbox
@@ -361,6 +363,20 @@ class Story:
         self.expect(not errors, f"Slack answered errors: {[(c.method, c.response.get('error')) for c in errors]}")
         self.say("No call failed.")
 
+    def metrics(self) -> None:
+        """What an operator's Prometheus reads from GET /metrics after the story."""
+        self.say("\nGET /metrics, the figures that are not zero (buckets left out):")
+        with urllib.request.urlopen(self.hub.url + "/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+        shown = 0
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.value and not sample.name.endswith(("_bucket", "_created")) and "timestamp" not in sample.name:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                    self.say(f"  {sample.name}{{{labels}}} {sample.value:g}")
+                    shown += 1
+        self.expect(shown > 0, "GET /metrics showed nothing")
+
 
 def run(database_url: str | None = None, say: Callable[[str], None] = print) -> int:
     with tempfile.TemporaryDirectory(prefix="cdo-hub-demo-") as folder:
@@ -380,6 +396,7 @@ def run(database_url: str | None = None, say: Callable[[str], None] = print) -> 
                 story.introductions()
                 story.digest()
                 story.audit()
+                story.metrics()
             except DemoFailed as failure:
                 say(f"\nDEMO FAILED: {failure}")
                 return 1

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 
+EMAIL_DOMAIN = "acme.example"
+
 
 @dataclass
 class User:
@@ -21,6 +23,7 @@ class User:
     tz: str = "Europe/Paris"
     is_bot: bool = False
     deleted: bool = False
+    email: str | None = None
 
     @property
     def tz_offset(self) -> int:
@@ -42,7 +45,7 @@ class User:
             "tz_offset": self.tz_offset,
             "is_bot": self.is_bot,
             "deleted": self.deleted,
-            "profile": {"real_name": self.real_name, "display_name": self.name},
+            "profile": {"real_name": self.real_name, "display_name": self.name} | ({"email": self.email} if self.email else {}),
         }
 
 
@@ -136,8 +139,11 @@ class Workspace:
         tz: str = "Europe/Paris",
         is_bot: bool = False,
         deleted: bool = False,
+        email: str | None = None,
     ) -> User:
-        user = User(id, name, real_name, tz=tz, is_bot=is_bot, deleted=deleted)
+        """A person's email is `name`@acme.example unless given; a bot has none."""
+        email = email or (None if is_bot else f"{name}@{EMAIL_DOMAIN}")
+        user = User(id, name, real_name, tz=tz, is_bot=is_bot, deleted=deleted, email=email)
         self.users[id] = user
         return user
 
@@ -169,6 +175,10 @@ class Workspace:
 
     def user(self, id: str) -> User | None:
         return self.users.get(id)
+
+    def user_by_email(self, email: str) -> User | None:
+        wanted = email.strip().lower()
+        return next((u for u in self.users.values() if u.email and u.email.lower() == wanted), None)
 
     def dm_channel(self, user_id: str) -> Channel:
         """The bot's DM with user_id, created on first use (caller checks the user)."""

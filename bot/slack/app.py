@@ -1,22 +1,63 @@
-"""The Bolt app factory: the same app for HTTP, Socket Mode, the demo and the tests."""
+"""The Bolt app factory: the same app for HTTP, Socket Mode, the demo and the tests.
+
+Every request Bolt dispatches (over HTTP or Socket Mode) is counted by kind and outcome, its
+time to the ack measured, and its event_id and user attached to the log lines it causes, in
+the listener threads too.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
+from bot.logs import about
+from bot.metrics import Metrics, request_kind
 from bot.slack import guard
 from bot.slack.errors import answer_failure
 from bot.slack.gateway import make_client
 from bot.slack.ids import BadValue
 from bot.slack.inbox import keep_replies
 from bot.slack.listeners import register_listeners
+
+
+class ContextCopying(Executor):
+    """Runs each listener in the context (log fields) of the request that submitted it."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.inner.submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait, cancel_futures=cancel_futures)
+
+
+class HubApp(App):
+    """Bolt's app, counting each request it dispatches; `dispatch` returns at the ack."""
+
+    metrics: Metrics
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        body = req.body if isinstance(req.body, dict) else {}
+        kind = request_kind(guard.kind_of(body))
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            with about(event_id=body.get("event_id"), user=req.context.user_id):
+                response = super().dispatch(req)
+            outcome = "ok" if response.status == 200 else "unhandled" if response.status == 404 else "error"
+            return response
+        finally:
+            self.metrics.request(kind, outcome, time.perf_counter() - started)
 
 
 def create_app(
@@ -28,17 +69,18 @@ def create_app(
 ) -> App:
     """`on_error` also sees every error a listener raised (the tests keep them)."""
     settings = hub.settings
-    app = App(
+    app = HubApp(
         # Bolt hands this client to each listener; it retries like the gateway's.
         client=client or make_client(settings.slack.bot_token, settings.slack.api_url),
         signing_secret=settings.slack.signing_secret or "",
         # The token is checked lazily on the first request instead of at start, so the
         # process can come up (and report itself on /healthz) while Slack is unreachable.
         token_verification_enabled=False,
-        listener_executor=listener_executor,
+        listener_executor=ContextCopying(listener_executor or ThreadPoolExecutor(max_workers=10)),
         logger=logging.getLogger("bot.slack"),
     )
 
+    app.metrics = hub.metrics
     checks = guard.register(app, settings)  # first: Bolt's own injection trips over some payloads a listener could not read either
 
     def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:

@@ -32,6 +32,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.app.port import Blocks, ErrorKind, InstallBroken, Result
+from bot.logs import slack_method
+from bot.metrics import Metrics
 from bot.slack.pacing import Pacer, Turns, retry_after_of
 
 log = logging.getLogger(__name__)
@@ -96,8 +98,10 @@ class Gateway:
         monotonic: Callable[[], float] = time.monotonic,
         recheck_seconds: float = RECHECK_SECONDS,
         pacer: Pacer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.client = client
+        self.metrics = metrics  # counts every call by method and error
         # The same client without the 429 handler, for sending passes: they pace themselves.
         self._paced_client = copy.copy(client)
         self._paced_client.retry_handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
@@ -126,6 +130,7 @@ class Gateway:
             still = error_of(failure)
         except (SlackClientError, OSError) as failure:
             still = f"connection_error: {failure}"
+        self._count("auth.test", still.partition(":")[0] if still else None)
         with self._lock:
             if still is None:
                 if self.install_error is not None:
@@ -147,16 +152,24 @@ class Gateway:
         if broken:
             raise InstallBroken(broken)
         params = {key: value for key, value in params.items() if value is not None}
-        try:
-            # The named methods know which endpoints take JSON and which take form fields.
-            response = getattr(client, method.replace(".", "_"))(**params)
-            return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
-        except SlackApiError as failure:
-            return self._failed(method, failure)
-        except (SlackClientError, OSError) as failure:
-            error = f"connection_error: {failure}"
-            log.warning("slack %s failed: %s", method, error)
-            return Result(False, {}, error, ErrorKind.TRANSIENT)
+        with slack_method(method):
+            try:
+                # The named methods know which endpoints take JSON and which take form fields.
+                response = getattr(client, method.replace(".", "_"))(**params)
+                self._count(method, None)
+                return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
+            except SlackApiError as failure:
+                self._count(method, error_of(failure))
+                return self._failed(method, failure)
+            except (SlackClientError, OSError) as failure:
+                self._count(method, "connection_error")
+                error = f"connection_error: {failure}"
+                log.warning("slack %s failed: %s", method, error)
+                return Result(False, {}, error, ErrorKind.TRANSIENT)
+
+    def _count(self, method: str, error: str | None) -> None:
+        if self.metrics is not None:
+            self.metrics.slack_call(method, error)
 
     def _failed(self, method: str, failure: SlackApiError) -> Result:
         error = error_of(failure)

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 
@@ -22,11 +23,12 @@ from slack_bolt.request.internals import parse_body
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app.hub import Hub
 from bot.db import ping
+from bot.metrics import CONTENT_TYPE, request_kind
 from bot.slack import guard
 
 log = logging.getLogger(__name__)
@@ -98,22 +100,29 @@ async def read_body(request: Request) -> bytes | None:
 def create_web_app(app: App, hub: Hub) -> Starlette:
     screen = guard.Guard.for_app(app, hub.settings)
 
+    def refused() -> None:
+        hub.metrics.request("other", "refused")
+
     async def slack_events(request: Request) -> Response:
         body = await read_body(request)
         if body is None:
+            refused()
             log.warning("refused a request to %s: the body is over %d bytes", EVENTS_PATH, MAX_BODY)
             return JSONResponse({"error": "request too large"}, status_code=413)
         problem = signature_problem(request.headers, body, hub.settings.slack.signing_secret or "", time.time())
         if problem:
+            refused()
             log.info("refused a request to %s: %s", EVENTS_PATH, problem)
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
             bolt = bolt_request(request, body)
         except Malformed as error:
+            refused()
             log.warning("refused a signed request to %s: %s", EVENTS_PATH, error)
             return JSONResponse({"error": "malformed request"}, status_code=400)
         refusal = guard.inspect(bolt.body)
         if refusal:
+            hub.metrics.request(request_kind(refusal.kind), "refused")
             return to_starlette_response(screen.refuse(refusal, bolt.body))
         try:
             # Bolt's dispatch blocks until the listener acks; keep it off the event loop.
@@ -122,6 +131,12 @@ def create_web_app(app: App, hub: Hub) -> Starlette:
             log.error("dispatching a %s failed: %s: %s", guard.kind_of(bolt.body), type(error).__name__, error)
             return JSONResponse({"error": "internal error"}, status_code=500)
         return to_starlette_response(bolt_response)
+
+    return Starlette(routes=[Route(EVENTS_PATH, slack_events, methods=["POST"]), *operator_routes(hub)])
+
+
+def operator_routes(hub: Hub) -> list[Route]:
+    """GET /healthz and GET /metrics: served next to /slack/events, or alone in Socket Mode."""
 
     async def healthz(_request: Request) -> Response:
         database = await run_in_threadpool(ping, hub.engine)
@@ -135,9 +150,42 @@ def create_web_app(app: App, hub: Hub) -> Starlette:
         }
         return JSONResponse(payload, status_code=200 if healthy else 503)
 
-    return Starlette(
-        routes=[
-            Route(EVENTS_PATH, slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    async def metrics(_request: Request) -> Response:
+        # The shared-state gauges read the database: off the event loop.
+        exposition = await run_in_threadpool(hub.metrics.exposition)
+        return PlainTextResponse(exposition, media_type=CONTENT_TYPE)
+
+    return [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+
+
+def create_operator_app(hub: Hub) -> Starlette:
+    """Only /healthz and /metrics: what Socket Mode serves on its health port."""
+    return Starlette(routes=operator_routes(hub))
+
+
+class OperatorServer:
+    """`create_operator_app` served by uvicorn in a daemon thread (port 0: any free port)."""
+
+    def __init__(self, hub: Hub, *, host: str, port: int) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(
+            create_operator_app(hub), host=host, port=port, log_level="warning", access_log=False, lifespan="off", log_config=None
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="health", daemon=True)
+        self.port = port
+
+    def start(self, timeout: float = 15.0) -> OperatorServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the health port {self.port} could not be served (is it taken?)")
+            time.sleep(0.02)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
