@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from bot.app.roadmap import Shown
     from bot.config import Settings
     from bot.core.audience import ChannelFacts
     from bot.core.digest import Digest
@@ -196,4 +197,4 @@ class Renderer(Protocol):
 
     def digest(self, digest: Digest, settings: Settings) -> Rendered: ...
 
-    def home(self, data: HomeData, settings: Settings) -> dict[str, Any]: ...
+    def home(self, data: HomeData, settings: Settings, roadmaps: Sequence[Shown] = ()) -> dict[str, Any]: ...
