@@ -20,14 +20,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.app import digest_picture, owed
 from bot.app.hub import Hub
-from bot.app.owed import KINDS, Fail, Message, Wait
+from bot.app.owed import Fail, Message, Wait
 from bot.app.port import ErrorKind, InstallBroken, Result
 from bot.core import outbox as box
 from bot.db import transaction
 from bot.models import Outbox
 
 log = logging.getLogger(__name__)
+
+KINDS = {**owed.KINDS, **digest_picture.KINDS}
 
 
 @dataclass
@@ -70,8 +73,8 @@ def _attempt(hub: Hub, outbox_id: int, report: DrainReport) -> None:
         key, kind = row.key, KINDS[row.kind]
         try:
             message = kind.prepare(hub, session, row)
-        except Wait:
-            box.wait(row, now)
+        except Wait as waiting:
+            box.wait(row, now, waiting.until)
             return
         except Fail as failure:
             _fail(hub, session, row, str(failure), report)
@@ -120,6 +123,11 @@ def _fail(hub: Hub, session: Session, row: Outbox, error: str, report: DrainRepo
 
 def _found(hub: Hub, message: Message, key: str, created: datetime) -> Result | None:
     """An earlier attempt may have reached Slack before its sender died: find it there."""
+    if message.upload is not None:
+        file_id = hub.gateway.find_upload(message.channel, message.upload.filename, oldest=created.timestamp() - 60)
+        if file_id is not None:
+            log.info("file %s was already in Slack (%s); not uploaded again", key, file_id)
+        return Result(True, {"file": file_id}) if file_id else None
     if not message.findable or message.update_ts:
         return None
     channel = message.channel
@@ -134,6 +142,9 @@ def _found(hub: Hub, message: Message, key: str, created: datetime) -> Result | 
 
 
 def _send(hub: Hub, message: Message, key: str) -> Result:
+    if message.upload is not None:
+        upload = message.upload
+        return hub.gateway.upload_file(message.channel, upload.data, filename=upload.filename, title=upload.title, alt_text=upload.alt_text)
     if message.update_ts:
         return hub.gateway.update_message(message.channel, message.update_ts, message.text, message.blocks)
     posted = hub.gateway.post_message(message.channel, message.text, message.blocks, thread_ts=message.thread_ts, key=key)
