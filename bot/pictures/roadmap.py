@@ -95,8 +95,8 @@ def _render(rows: tuple[Row, ...], today: date, title: str, left_out: int) -> tu
             ax.text(_x(row.day), index, f"  {row.status}", ha="left", va="center", fontsize=7.5, color="#555555", parse_math=False)
         for day in starts:
             ax.axvline(_x(day), color=canvas.LIGHT, linewidth=0.8, zorder=0)
-        ax.axvline(_x(today), color=canvas.RED, linestyle="--", linewidth=1.2, zorder=1)
-        ax.text(_x(today), 1.0, "today", transform=ax.get_xaxis_transform(), ha="center", va="bottom", color=canvas.RED, fontsize=9)
+        ax.axvline(_x(today), color="#333333", linestyle="--", linewidth=1.2, zorder=1)
+        ax.text(_x(today), 1.0, "today", transform=ax.get_xaxis_transform(), ha="center", va="bottom", color="#333333", fontsize=9)
         ax.set_xticks([_x(day) for day in starts[:-1]])
         ax.set_xticklabels(months, fontsize=9)
         ax.set_yticks([])
