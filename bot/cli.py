@@ -140,17 +140,30 @@ def open_database(settings: Settings) -> Engine:
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.db import make_sessionmaker
+    from bot.report_pictures import PICTURED, ReportError, produce, write_output
     from bot.reports import REPORTS, render
 
     settings = _settings(args)
-    report = REPORTS[args.subject]
+    fmt = args.format or ("png" if args.subject == "matrix" else "table")
+    if args.subject not in PICTURED and fmt == "png":
+        raise CliError(f"report {args.subject} has no picture: choose --format table, csv or json", EXIT_CONFIG)
+    if fmt == "png" and not args.output and sys.stdout.isatty():
+        raise CliError("a picture is not for the terminal: add --output FILE (or redirect the output)", EXIT_CONFIG)
     engine = open_database(settings)
     try:
         with make_sessionmaker(engine)() as session:
-            rows = report(session, settings, SystemClock().now())
+            if args.subject in PICTURED:
+                output = produce(session, settings, SystemClock().now(), args.subject, fmt, args.pair)
+            else:
+                output = render(REPORTS[args.subject](session, settings, SystemClock().now()), fmt)
+    except ReportError as error:
+        raise CliError(str(error), EXIT_CONFIG) from None
     finally:
         engine.dispose()
-    print(render(rows, args.format))
+    try:
+        write_output(output, args.output)
+    except ReportError as error:
+        raise CliError(str(error), EXIT_CONFIG) from None
     return 0
 
 
@@ -434,9 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
     introduce.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per introduction")
     introduce.set_defaults(func=cmd_introduce)
 
-    report = commands.add_parser("report", help="initiatives, pairs, commitments or obstacles as a table, CSV or JSON")
-    report.add_argument("subject", choices=("initiatives", "pairs", "commitments", "obstacles"))
-    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report = commands.add_parser(
+        "report", help="initiatives, pairs, commitments, obstacles, a couple's roadmap, or the matrix as a picture"
+    )
+    report.add_argument("subject", choices=("initiatives", "pairs", "commitments", "obstacles", "roadmap", "matrix"))
+    report.add_argument("--format", choices=("table", "csv", "json", "png"), help="default: table (png for matrix)")
+    report.add_argument("--pair", metavar="KEY,KEY", help="roadmap: the two functions")
+    report.add_argument("--output", metavar="FILE", help="write the report to FILE instead of printing it")
     report.set_defaults(func=cmd_report)
 
     privacy = commands.add_parser("privacy", help="one person's data: export it as JSON, or erase it")

@@ -57,11 +57,13 @@ SCOPES: dict[str, frozenset[str]] = {
     "conversations.join": frozenset({"channels:join"}),  # public channels only
     "conversations.list": _per_kind("read"),
     "conversations.members": _per_kind("read"),
-    # Only for group DMs (introductions); a one-to-one DM would need im:write instead.
-    "conversations.open": frozenset({"mpim:write"}),
+    # A one-to-one DM to share the digest's picture in (im:write), and the introductions' group
+    # DMs (mpim:write).
+    "conversations.open": frozenset({"im:write", "mpim:write"}),
     "conversations.replies": _per_kind("history"),
     "files.completeUploadExternal": frozenset({"files:write"}),
     "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.list": frozenset({"files:read"}),  # an upload looked for after a crash
     "users.info": frozenset({"users:read"}),
     "users.list": frozenset({"users:read"}),
     "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),  # granted together
@@ -83,6 +85,8 @@ EVENT_SCOPES: dict[str, frozenset[str]] = {
 
 # Client helpers that are not one Web API method.
 CLIENT_HELPERS = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
+# The same helpers named as the gateway names the calls it makes (`files.upload_v2`).
+NAMED_HELPERS = {name.replace("_", ".", 1): methods for name, methods in CLIENT_HELPERS.items()}
 # Every Web API method slack_sdk knows, by its client attribute (`chat_postMessage`).
 CLIENT_METHODS = {name for name in vars(WebClient) if not name.startswith("_") and callable(getattr(WebClient, name))}
 KNOWN_METHODS = {name.replace("_", ".") for name in CLIENT_METHODS} - {"api.call"}
@@ -97,6 +101,8 @@ def _methods_in(tree: ast.AST) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in KNOWN_METHODS:
             found.add(node.value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in NAMED_HELPERS:
+            found.update(NAMED_HELPERS[node.value])
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_client(node.func.value):
             attr = node.func.attr
             if attr in CLIENT_HELPERS:

@@ -1,5 +1,6 @@
 """The weekly digest: once a week to each executive and hub staff member, in their working hours.
 
+The matrix picture follows each digest's text (bot/app/digest_picture.py).
 It goes through the sweep's outbox: each recipient's digest is claimed under
 `digest:{ISO week}:{user}`, so a second run, another replica or a restart sends it once.
 A recipient whose digest cannot be planned or sent is logged and skipped; the others get theirs.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.app import outbox
+from bot.app.digest_picture import owe_picture
 from bot.app.hub import Hub
 from bot.app.people import ZoneBook
 from bot.app.port import InstallBroken
@@ -70,9 +73,12 @@ def _digest(hub: Hub, dry_run: bool) -> SweepReport:
             return report
         with transaction(hub.sessions) as session:
             claimed = claims.claim(session, planned, now)
+            pictures = [key for d in claimed for key in owe_picture(session, digest, d.channel, d.key, now)]
         report.lines += [Line("already", d) for d in planned if d not in claimed]
         report.lines += [Line("deferred", d, d.not_before) for d in claimed if d.not_before > now]
         deliver(hub, now, people, report, kinds=(claims.DIGEST,))
+        if pictures:  # those whose text went out now; the others follow theirs (serve's upkeep)
+            outbox.drain(hub, keys=pictures)
     except InstallBroken as error:
         report.install_error = str(error)
         log.error("the digest stopped: Slack refused the bot token (%s)", error)

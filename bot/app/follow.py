@@ -7,18 +7,15 @@ status` checks the initiative it read."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.config import FunctionConfig
-from bot.core import digest, initiatives, permissions
+from bot.core import digest, initiatives, naming, permissions
 from bot.db import transaction
 from bot.models import Initiative
-
-CHANNEL_MENTION = re.compile(r"^<#(?P<id>[a-z0-9]+)(?:\|(?P<name>[^>]*))?>$")
 
 
 @dataclass(frozen=True)
@@ -30,17 +27,7 @@ class Listing:
 
 def find_function(hub: Hub, argument: str) -> FunctionConfig | None:
     """A function by key, name or channel (`#marketing`, `marketing`, or its channel ID)."""
-    wanted = argument.strip().lower()
-    escaped = CHANNEL_MENTION.match(wanted)  # Slack sends a typed #channel as <#C123|name>
-    if escaped:
-        wanted = escaped.group("name") or escaped.group("id")
-    for function in hub.settings.functions.values():
-        channel = function.channel.lower()
-        if wanted in (function.key, function.name.lower(), channel, channel.lstrip("#"), "#" + channel.lstrip("#")):
-            return function
-        if escaped and escaped.group("id") == channel:
-            return function
-    return None
+    return naming.find_function(hub.settings, argument)
 
 
 def understood(hub: Hub, argument: str) -> bool:

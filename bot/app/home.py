@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.app import roadmap
 from bot.app.hub import Hub
 from bot.app.people import functions_of, local_today
 from bot.app.port import InstallBroken, SlackUnavailable
@@ -27,8 +28,9 @@ def publish_home(hub: Hub, user_id: str) -> None:
     now = hub.clock.now()
     with hub.sessions() as session:
         data = home.gather(session, hub.settings, user_id, functions, today, now, viewer)
+    couples = [roadmap.shown(hub, user_id, pair, viewer) for pair in roadmap.couples_of(hub, user_id)]
     try:
-        published = hub.gateway.publish_home(user_id, hub.render.home(data, hub.settings))
+        published = hub.gateway.publish_home(user_id, hub.render.home(data, hub.settings, couples))
     except InstallBroken:
         return  # already logged by the gateway, and reported on /healthz
     if not published.ok:

@@ -30,8 +30,7 @@ class WaitUntil(owed.Wait):
     """Not a working moment for every recipient: look again when it is."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(until.isoformat())
-        self.until = until
+        super().__init__(until)
 
 
 def introduction_key(introduction_id: int) -> str:

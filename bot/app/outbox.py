@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.app import owed
+from bot.app import digest_picture, owed
 from bot.app.hub import Hub
 from bot.app.introduction_message import INTRODUCTION_KINDS
 from bot.app.owed import Fail, Message, Wait
@@ -31,7 +31,7 @@ from bot.models import Outbox
 
 log = logging.getLogger(__name__)
 
-KINDS = {**owed.KINDS, **INTRODUCTION_KINDS}
+KINDS = {**owed.KINDS, **INTRODUCTION_KINDS, **digest_picture.KINDS}
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _attempt(hub: Hub, outbox_id: int, report: DrainReport) -> None:
         try:
             message = kind.prepare(hub, session, row)
         except Wait as waiting:
-            box.wait(row, now, getattr(waiting, "until", None))
+            box.wait(row, now, waiting.until)
             return
         except Fail as failure:
             _fail(hub, session, row, str(failure), report)
@@ -124,6 +124,11 @@ def _fail(hub: Hub, session: Session, row: Outbox, error: str, report: DrainRepo
 
 def _found(hub: Hub, message: Message, key: str, created: datetime) -> Result | None:
     """An earlier attempt may have reached Slack before its sender died: find it there."""
+    if message.upload is not None:
+        file_id = hub.gateway.find_upload(message.channel, message.upload.filename, oldest=created.timestamp() - 60)
+        if file_id is not None:
+            log.info("file %s was already in Slack (%s); not uploaded again", key, file_id)
+        return Result(True, {"file": file_id}) if file_id else None
     if not message.findable or message.update_ts:
         return None
     channel = message.channel
@@ -138,6 +143,9 @@ def _found(hub: Hub, message: Message, key: str, created: datetime) -> Result | 
 
 
 def _send(hub: Hub, message: Message, key: str) -> Result:
+    if message.upload is not None:
+        upload = message.upload
+        return hub.gateway.upload_file(message.channel, upload.data, filename=upload.filename, title=upload.title, alt_text=upload.alt_text)
     if message.update_ts:
         return hub.gateway.update_message(message.channel, message.update_ts, message.text, message.blocks)
     posted = hub.gateway.post_message(message.channel, message.text, message.blocks, thread_ts=message.thread_ts, key=key)

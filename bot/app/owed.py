@@ -121,8 +121,19 @@ def owe_reply_note(session: Session, initiative_id: int, channel: str, barrier: 
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file to share (files_upload_v2): its bytes, name, title and the picture in words."""
+
+    data: bytes
+    filename: str
+    title: str
+    alt_text: str
+
+
+@dataclass(frozen=True)
 class Message:
-    """What one attempt sends: a post (or, with `update_ts`, an edit of an earlier message)."""
+    """What one attempt sends: a post (or, with `update_ts`, an edit of an earlier message; with
+    `upload`, a file shared in the channel, `text` unused)."""
 
     channel: str
     text: str
@@ -131,10 +142,15 @@ class Message:
     update_ts: str | None = None
     join: bool = False  # a public channel the bot is not in is joined first
     findable: bool = True  # a channel post, findable by its key after a crash; not a DM
+    upload: Upload | None = None
 
 
 class Wait(Exception):
-    """What this message follows is not out yet."""
+    """What this message follows is not out yet (look again at `until`, else soon)."""
+
+    def __init__(self, until: datetime | None = None) -> None:
+        super().__init__()
+        self.until = until
 
 
 class Fail(Exception):

@@ -173,3 +173,15 @@ def was_accepted(commitment: Commitment) -> bool:
 
 def accepted() -> ColumnElement[bool]:
     return and_(Commitment.requested_by.is_not(None), Commitment.status.not_in((REQUESTED, DECLINED)))
+
+
+# --- target dates ----------------------------------------------------------------------------
+
+
+def is_past_target(initiative: Initiative, today: date) -> bool:
+    """An open initiative whose target date has passed: overdue on a roadmap."""
+    return is_open(initiative) and initiative.target_date is not None and initiative.target_date < today
+
+
+def past_target(today: date) -> ColumnElement[bool]:
+    return and_(open_initiative(), Initiative.target_date.is_not(None), Initiative.target_date < today)

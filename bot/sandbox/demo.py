@@ -345,6 +345,21 @@ class Story:
             f"the digest went out as {[(line.status, line.delivery.channel) for line in report.lines]}",
         )
         self.show(f"One DM each to {self.who(*readers)}:", self.posted(sent[0].delivery.channel, sent[0].ts))
+        pictures = {reader: [f for m in self.emulator.dms(reader) for f in m.files or ()] for reader in readers}
+        self.expect(all(len(files) == 1 for files in pictures.values()), f"the matrix pictures went out as {pictures}")
+        shared = pictures[readers[0]][0]
+        self.say(f"Then the matrix picture in each DM ({shared['name']}), with its alt text: “{shared['alt_txt']}”")
+
+    def picture(self, folder: Path) -> None:
+        from bot.report_pictures import produce
+
+        self.step("The collaboration matrix as a picture: `cdo-hub report matrix --format png --output FILE`")
+        with self.hub.runtime.sessions() as session:
+            png = produce(session, self.hub.settings, self.hub.runtime.clock.now(), "matrix", "png")
+        assert isinstance(png, bytes)
+        path = folder / "matrix.png"
+        path.write_bytes(png)
+        self.say(f"Written next to the demo's database: {path} ({len(png) // 1024} KB)")
 
     def _hub_ts(self) -> str:
         with self.hub.runtime.sessions() as session:
@@ -379,27 +394,37 @@ class Story:
 
 
 def run(database_url: str | None = None, say: Callable[[str], None] = print) -> int:
-    with tempfile.TemporaryDirectory(prefix="cdo-hub-demo-") as folder:
-        url = database_url or f"sqlite:///{Path(folder) / 'demo.db'}"
-        say(f"CDO Hub demo — local workspace emulator, database {url.split('///')[0]}///…")
-        # The demo's own clock: the story's three weeks pass in a few seconds.
-        clock = FixedClock(SystemClock().now())
-        with Emulator() as emulator, LocalHub(demo_settings(url), emulator, clock=clock) as hub:
-            story = Story(hub, say)
-            try:
-                story.cast()
-                story.propose()
-                story.discuss()
-                story.commit()
-                story.close()
-                story.nudges()
-                story.introductions()
-                story.digest()
-                story.audit()
-                story.metrics()
-            except DemoFailed as failure:
-                say(f"\nDEMO FAILED: {failure}")
-                return 1
+    # The demo's folder is kept: its database (when none is given) and the matrix picture stay
+    # there to look at, or to run `cdo-hub report` on.
+    folder = _folder(database_url)
+    url = database_url or f"sqlite:///{folder / 'demo.db'}"
+    say(f"CDO Hub demo — local workspace emulator, database {url.split('///')[0]}///…")
+    # The demo's own clock: the story's three weeks pass in a few seconds.
+    clock = FixedClock(SystemClock().now())
+    with Emulator() as emulator, LocalHub(demo_settings(url), emulator, clock=clock) as hub:
+        story = Story(hub, say)
+        try:
+            story.cast()
+            story.propose()
+            story.discuss()
+            story.commit()
+            story.close()
+            story.nudges()
+            story.introductions()
+            story.digest()
+            story.audit()
+            story.metrics()
+            story.picture(folder)
+        except DemoFailed as failure:
+            say(f"\nDEMO FAILED: {failure}")
+            return 1
     say("\nThe story ran end to end.")
     say(NEXT_STEPS)
     return 0
+
+
+def _folder(database_url: str | None) -> Path:
+    """Where the database file is (for a given SQLite file), else a new folder."""
+    if database_url and database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        return Path(database_url[len("sqlite:///") :]).resolve().parent
+    return Path(tempfile.mkdtemp(prefix="cdo-hub-demo-"))

@@ -98,6 +98,7 @@ class Message:
     metadata: dict[str, Any] | None = None
     edited: dict[str, str] | None = None
     reply_broadcast: bool = False
+    files: list[dict[str, Any]] | None = None  # files shared with the message (an upload's completion)
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
@@ -107,6 +108,7 @@ class Message:
             "bot_id": self.bot_id,
             "metadata": self.metadata,
             "edited": self.edited,
+            "files": self.files,
         }
         data.update({k: v for k, v in optional.items() if v is not None})
         if self.reply_broadcast:

@@ -246,6 +246,31 @@ class Gateway:
                 return str(message.get("ts"))
         return None
 
+    def upload_file(self, channel: str, data: bytes, *, filename: str, title: str, alt_text: str) -> Result:
+        """Share a file in a channel, or in a person's DM (a user ID), with slack_sdk's
+        files_upload_v2: upload URL, the bytes, completion. Its `channel` is where it went."""
+        if channel[:1] in ("U", "W"):
+            opened = self.call("conversations.open", users=channel)
+            if not opened.ok:
+                return opened
+            channel = str((opened.get("channel") or {}).get("id") or channel)
+        params = {"channel": channel, "content": data, "filename": filename, "title": title, "alt_txt": alt_text}
+        result = self._call(self.client, "files.upload_v2", params)
+        return Result(True, {**result.data, "channel": channel}) if result.ok else result
+
+    def find_upload(self, channel: str, filename: str, *, oldest: float | None = None) -> str | None:
+        """The ID of a file named `filename` shared in the channel (or a person's DM) since
+        `oldest`, if Slack has it: an upload whose sender died before recording it."""
+        if channel[:1] in ("U", "W"):
+            opened = self.call("conversations.open", users=channel)
+            if not opened.ok:
+                return None
+            channel = str((opened.get("channel") or {}).get("id") or channel)
+        found = self.call("files.list", channel=channel, ts_from=int(oldest) if oldest else None, count=100)
+        if not found.ok:
+            return None
+        return next((str(f.get("id")) for f in found.get("files") or [] if f.get("name") == filename), None)
+
     def update_message(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> Result:
         return self.call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 

@@ -6,16 +6,18 @@ how many more there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from bot.app.roadmap import Shown
 from bot.config import Settings
 from bot.core import health, rules
 from bot.core.digest import NEVER_MET, PairRow
 from bot.core.home import CommitmentItem, HomeData, InitiativeItem
 from bot.core.listing import Listed
 from bot.slack import blocks as bk
+from bot.slack import roadmap as roadmap_words
 from bot.slack.messages import STATUS_EMOJI
 from bot.slack.obstacles import home_blocks as obstacle_blocks
 
@@ -138,8 +140,9 @@ def _matrix_blocks(rows: tuple[PairRow, ...], settings: Settings) -> list[dict[s
     return blocks
 
 
-def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
-    """The Home tab of `data.user`, at most 100 blocks."""
+def home_view(data: HomeData, settings: Settings, roadmaps: Sequence[Shown] = ()) -> dict[str, Any]:
+    """The Home tab of `data.user`, at most 100 blocks; `roadmaps`: the couples of the
+    functions they lead."""
     command = settings.slack.command
     blocks: list[dict[str, Any]] = [bk.header("CDO Hub")]
     who = []
@@ -203,6 +206,9 @@ def home_view(data: HomeData, settings: Settings) -> dict[str, Any]:
     if data.obstacles is not None:
         blocks.append(bk.divider())
         blocks += obstacle_blocks(data.obstacles, settings, data.at)
+    if roadmaps:
+        blocks.append(bk.divider())
+        blocks += roadmap_words.home_blocks(roadmaps, settings)
 
     if data.matrix is not None:
         blocks.append(bk.divider())

@@ -25,6 +25,7 @@ from bot.sandbox.emulator.holds import Hold, HoldingCalls, peek_args
 from bot.sandbox.emulator.methods.auth import AuthMethods
 from bot.sandbox.emulator.methods.chat import ChatMethods
 from bot.sandbox.emulator.methods.conversations import ConversationMethods
+from bot.sandbox.emulator.methods.files import FileMethods, StoredFile
 from bot.sandbox.emulator.methods.users import UserMethods
 from bot.sandbox.emulator.methods.views import ViewMethods
 from bot.sandbox.emulator.records import ApiError, Args, Call, Ephemeral, Outcome, ResponsePost, ViewRecord, flag, invalid_arguments
@@ -66,7 +67,7 @@ class _ResponseUrl:
     uses: int = 0
 
 
-class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, UserMethods, ViewMethods):
+class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, FileMethods, UserMethods, ViewMethods):
     """Slack Web API emulator bound to 127.0.0.1 on a free port.
 
     Use as a context manager or call start()/stop(). All public accessors
@@ -105,6 +106,7 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
             **self._auth_methods(),
             **self._chat_methods(),
             **self._conversation_methods(),
+            **self._file_methods(),
             **self._user_methods(),
             **self._view_methods(),
         }
@@ -251,6 +253,15 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
         with self._lock:
             return copy.deepcopy(self._homes.get(user_id))
 
+    def uploads(self, channel: str | None = None) -> list[StoredFile]:
+        """Files shared by a completed upload (in `channel`, by ID or name, when given)."""
+        with self._lock:
+            target = self.workspace.channel(channel) if channel else None
+            return self._uploaded(target.id if target else channel)
+
+    def _upload_base(self) -> str:
+        return self.url
+
     @property
     def responses(self) -> list[ResponsePost]:
         with self._lock:
@@ -264,6 +275,9 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, User
             return self._api_call(parts.path[len("/api/") :], parts.query, headers, body)
         if parts.path.startswith("/response/"):
             return self._response_post(parts.path[len("/response/") :], body)
+        if parts.path.startswith("/upload/"):
+            with self._lock:
+                return self._receive_upload(parts.path[len("/upload/") :], body)
         return 404, {}, {"ok": False, "error": "not_found"}
 
     def _api_call(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Outcome:

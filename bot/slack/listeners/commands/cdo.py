@@ -9,7 +9,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.slack import blocks
-from bot.slack.listeners.commands import commit, follow, propose
+from bot.slack.listeners.commands import commit, follow, propose, roadmap
 from bot.slack.listeners.commands.call import CommandCall
 
 Handler = Callable[[CommandCall], None]
@@ -34,6 +34,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, Handler]] = {
     "commit": ("commit <id>", "record a commitment from one function to another", commit.handle_commit),
     "pairs": ("pairs", "which pairs of functions work together, and which never meet", follow.handle_pairs),
     "obstacles": ("obstacles", "what holds the journeys back: obstacles by open initiatives blocked", follow.handle_obstacles),
+    "roadmap": ("roadmap <function> <function>", "two functions' joint roadmap for the next six months", roadmap.handle_roadmap),
     "help": ("help", "this message", handle_help),
 }
 
