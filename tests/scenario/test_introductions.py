@@ -80,41 +80,17 @@ def test_not_now_is_for_the_leads_and_quiets_the_pair(hub, clock):
     [message] = group_dms(hub.emulator)
     value = button(message, "introduction_not_now")["value"]
 
-    steps.click(
-        hub,
-        user_id="U0MKT1",
-        action_id="introduction_not_now",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0MKT1", "introduction_not_now", value)
     assert "Only the leads of the two functions" in hub.emulator.responses[-1].json["text"]
     assert introductions(hub)[0].answer is None
 
-    steps.click(
-        hub,
-        user_id="U0CIO",
-        action_id="introduction_not_now",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0CIO", "introduction_not_now", value)
     assert "will not introduce you again for 90 days" in hub.emulator.responses[-1].json["text"]
     [introduction] = introductions(hub)
     assert (introduction.answer, introduction.answered_by) == ("not_now", "U0CIO")
     assert "answered *Not now*" in json.dumps(hub.emulator.message(message.channel, message.ts).blocks)
 
-    steps.click(
-        hub,
-        user_id="U0CHRO",
-        action_id="introduction_not_now",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0CHRO", "introduction_not_now", value)
     assert "Already answered" in hub.emulator.responses[-1].json["text"]
 
     # 89 days on, HR and IT are still left alone; on the 91st they may be introduced again.
@@ -129,27 +105,11 @@ def test_propose_this_prefills_the_form_and_the_initiative_remembers_the_introdu
     message = group_dms(hub.emulator)[-1]
     value = button(message, "introduction_propose")["value"]
 
-    steps.click(
-        hub,
-        user_id="U0MKT1",
-        action_id="introduction_propose",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0MKT1", "introduction_propose", value)
     assert "Only the leads of the two functions" in hub.emulator.responses[-1].json["text"]
     assert hub.emulator.views == []
 
-    steps.click(
-        hub,
-        user_id="U0CHRO",
-        action_id="introduction_propose",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0CHRO", "introduction_propose", value)
     [opened] = hub.emulator.views
     form = json.dumps(opened.view, ensure_ascii=False)
     assert "A candidate journey as good as our customer journey" in form
@@ -164,15 +124,7 @@ def test_propose_this_prefills_the_form_and_the_initiative_remembers_the_introdu
     assert introduction.answer == "proposed" and introduction.initiative_id is not None
 
     # A second click, and a second form sent from an earlier click, change nothing.
-    steps.click(
-        hub,
-        user_id="U0CMO",
-        action_id="introduction_propose",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0CMO", "introduction_propose", value)
     assert f"already proposed as initiative #{introduction.initiative_id}" in hub.emulator.responses[-1].json["text"]
     again = hub.send("view_submission", user_id="U0CMO", callback_id=View.PROPOSE.value, values=values, private_metadata=meta)
     assert "already proposed" in again.body_text
@@ -197,15 +149,7 @@ def test_an_introduction_for_a_function_no_longer_configured_is_refused(hub, clo
     value = button(message, "introduction_propose")["value"]
     with hub.runtime.sessions() as session, session.begin():
         session.get(Introduction, 1).function_b = "legal"
-    steps.click(
-        hub,
-        user_id="U0CHRO",
-        action_id="introduction_propose",
-        value=value,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        message=message.to_api(),
-    )
+    press(hub, message, "U0CHRO", "introduction_propose", value)
     assert "no longer configured (legal)" in hub.emulator.responses[-1].json["text"]
     assert hub.emulator.views == []
 
@@ -257,3 +201,10 @@ def test_a_pair_that_starts_working_together_before_its_introduction_is_not_intr
     [introduction] = introductions(hub)
     assert introduction.status == "cancelled" and introduction.sent_at is None
     assert group_dms(hub.emulator) == []
+
+
+def press(hub, message, user: str, action: str, value: str) -> None:
+    """`user` presses the button `action` (carrying `value`) on the introduction `message`."""
+    steps.click(
+        hub, user_id=user, action_id=action, value=value, channel_id=message.channel, message_ts=message.ts, message=message.to_api()
+    )
