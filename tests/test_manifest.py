@@ -52,7 +52,8 @@ SCOPES: dict[str, frozenset[str]] = {
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "chat.delete": frozenset({"chat:write"}),  # the bot's own messages
-    "conversations.history": _per_kind("history"),
+    # Also in the introductions' group DMs, where a post is looked for after a crash.
+    "conversations.history": _per_kind("history") | {"mpim:history"},
     "conversations.info": _per_kind("read"),
     "conversations.join": frozenset({"channels:join"}),  # public channels only
     "conversations.list": _per_kind("read"),

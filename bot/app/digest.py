@@ -73,7 +73,8 @@ def _digest(hub: Hub, dry_run: bool) -> SweepReport:
             return report
         with transaction(hub.sessions) as session:
             claimed = claims.claim(session, planned, now)
-            pictures = [key for d in claimed for key in owe_picture(session, digest, d.channel, d.key, now)]
+            # Recorded as of when its digest may go out: its day of retries starts there.
+            pictures = [key for d in claimed for key in owe_picture(session, digest, d.channel, d.key, max(now, d.not_before))]
         report.lines += [Line("already", d) for d in planned if d not in claimed]
         report.lines += [Line("deferred", d, d.not_before) for d in claimed if d.not_before > now]
         deliver(hub, now, people, report, kinds=(claims.DIGEST,))

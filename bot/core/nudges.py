@@ -125,6 +125,7 @@ def plan_batch(
     except fatal:
         raise
     except Exception:
+        log.warning("a batch of %d pairs could not be decided at once; deciding them one by one", len(due), exc_info=True)
         session.expire_all()
         deliveries = _pair_by_pair(session, settings, now, people, due, by_id, fatal)
     return Batch(deliveries, len(due), last if len(due) == limit else None)
@@ -140,6 +141,8 @@ def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) ->
     by which columns changed, pair by pair: on Postgres an UPDATE from one array per column (a
     statement of eight parameters whatever the batch), on SQLite (in process) one UPDATE run for
     every pair. The pairs then leave the session so that no flush writes them a second time."""
+    if ended:  # first: once the pairs leave the session, nothing may fail and send the batch to the slow path
+        cancel_waiting(session, ended)
     names = ("id", *_SWEPT)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
@@ -148,8 +151,6 @@ def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) ->
         session.execute(update(Pair), [{name: getattr(pair, name) for name in names} for pair in pairs])
     for pair in pairs:
         session.expunge(pair)
-    if ended:
-        cancel_waiting(session, ended)
 
 
 def _unnest_update(dialect: Dialect, names: Sequence[str]) -> TextClause:
