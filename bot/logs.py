@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import make_url
 
@@ -97,8 +98,11 @@ def secrets_of(settings: Any) -> list[str]:
     """The bot token, signing secret, app token and database password of `settings`."""
     found = [settings.slack.bot_token, settings.slack.signing_secret, settings.slack.app_token]
     with contextlib.suppress(Exception):  # a URL SQLAlchemy cannot read has no password to hide from it
-        found.append(make_url(settings.database_url).password)
-    return [str(s) for s in found if s]
+        password = make_url(settings.database_url).password
+        if password:
+            # As read, and as written in a URL: "p@ss/word" shows as "p%40ss%2Fword" there.
+            found += [str(password), quote(str(password), safe="")]
+    return list(dict.fromkeys(str(s) for s in found if s))
 
 
 class _HubHandler(logging.StreamHandler):

@@ -158,3 +158,19 @@ def test_lines_written_for_an_event_name_its_event_id(hub, caplog):
     assert about_it, caplog.text
     assert all(line["user"] == "U0CIO" for line in about_it)
     assert any(line.get("slack_method") == "chat.postMessage" and "is_archived" in line["message"] for line in about_it)
+
+
+def test_a_database_password_is_hidden_as_read_and_as_written_in_a_url():
+    from types import SimpleNamespace
+
+    from bot.logs import secrets_of
+
+    settings = SimpleNamespace(
+        slack=SimpleNamespace(bot_token=BOT_TOKEN, signing_secret=None, app_token=None),
+        database_url="postgresql+psycopg://hub:p%40ss%2Fword@db:5432/hub",
+    )
+    secrets = secrets_of(settings)
+    assert "p@ss/word" in secrets and "p%40ss%2Fword" in secrets
+    record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "cannot reach %s", (settings.database_url,), None)
+    line = Redacting(JsonFormatter(), secrets).format(record)
+    assert "p%40ss%2Fword" not in line and "[redacted]" in line
