@@ -78,6 +78,18 @@ def test_the_roadmap_puts_each_item_in_its_month_overdue_first(world):
     }
 
 
+def test_a_shortened_roadmap_reads_the_first_items_and_counts_them_all(world):
+    ids = a_couple(world)
+    with world.hub.sessions() as session:
+        whole = roadmaps.build(session, world.hub.settings, paris(2, 15), ("marketing", "it"))
+        short = roadmaps.build(session, world.hub.settings, paris(2, 15), ("marketing", "it"), limit=1)
+    assert (short.items, short.later, short.undated) == (whole.items, whole.later, whole.undated) == (6, 1, 1)
+    read = {m.key: ([i.id for i in m.initiatives], [c.id for c in m.commitments]) for m in short.months if not m.empty}
+    # The first of each kind, overdue and coming: the Home's first lines are among them.
+    assert read == {"overdue": ([ids["late"]], [ids["overdue"]]), "2026-03": ([], [ids["blocked"]]), "2026-04": ([ids["april"]], [])}
+    assert short.unread == 2
+
+
 def test_the_roadmap_shows_only_what_the_viewer_may_see(world):
     a_couple(world)
     outsider = Viewer("U0HR1", everything=False, functions=("hr",))

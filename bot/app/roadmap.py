@@ -14,6 +14,8 @@ from bot.core.roadmap import Roadmap
 
 Links = dict[tuple[str, int], str]  # ("initiative" | "commitment", id) -> the thread's link
 
+HOME_ITEMS = 5  # items of one couple on the App Home: all that is read of it there
+
 
 @dataclass(frozen=True)
 class Shown:
@@ -36,10 +38,11 @@ def links_of(hub: Hub, found: Roadmap) -> Links:
     return links
 
 
-def shown(hub: Hub, user: str, functions: tuple[str, str], viewer: Viewer | None = None) -> Shown:
+def shown(hub: Hub, user: str, functions: tuple[str, str], viewer: Viewer | None = None, *, limit: int | None = None) -> Shown:
+    """`limit`: read only the first items of the roadmap (all are counted)."""
     seen = viewer or audience.viewer(hub, user)
     with hub.sessions() as session:
-        found = roadmaps.build(session, hub.settings, hub.clock.now(), functions, seen.condition())
+        found = roadmaps.build(session, hub.settings, hub.clock.now(), functions, seen.condition(), limit=limit)
     return Shown(found, links_of(hub, found), restricted=not seen.everything)
 
 

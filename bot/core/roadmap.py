@@ -7,22 +7,24 @@ still asked, on open initiatives), by due date. It has one bucket for what is ov
 hub's calendar, the current one first. A date already passed that is not overdue (a blocked
 commitment, a request) counts in the current month; what is dated after the last month is
 counted as `later`, initiatives without a target date as `undated`. Only what `visible` lets
-the viewer see is read (bot.core.audience). Nothing here knows Slack.
+the viewer see is read (bot.core.audience), and a shortened roadmap (the App Home's) reads only
+its first items while counting all of them in SQL. Nothing here knows Slack.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import rules
 from bot.core.calendar import local_day
-from bot.models import Commitment, Initiative, InitiativeFunction
+from bot.core.pairs import ordered_pair
+from bot.models import Commitment, Initiative, Pair
 
 MONTHS = 6
 OVERDUE = "overdue"
@@ -93,10 +95,12 @@ class Roadmap:
     months: tuple[Month, ...]  # overdue first, then MONTHS months from the current one
     later: int = 0  # dated after the last month
     undated: int = 0  # open joint initiatives without a target date
-    items: int = field(init=False, default=0)
+    unread: int = 0  # overdue or within the months, counted but not read (a shortened roadmap)
+    items: int = field(init=False, default=0)  # overdue or within the months, read or not
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "items", sum(len(m.initiatives) + len(m.commitments) for m in self.months))
+        read = sum(len(m.initiatives) + len(m.commitments) for m in self.months)
+        object.__setattr__(self, "items", read + self.unread)
 
     def as_report(self) -> list[dict[str, Any]]:
         return [month.as_report() for month in self.months]
@@ -122,76 +126,139 @@ def _bucket(day: date, overdue: bool, keys: list[str]) -> str | None:
 
 
 def joint(a: str, b: str) -> ColumnElement[bool]:
-    """The initiative involves both functions."""
-    return and_(
-        Initiative.functions.any(InitiativeFunction.function_key == a),
-        Initiative.functions.any(InitiativeFunction.function_key == b),
-    )
+    """The pair of the two functions, on an initiative that involves both: each initiative has
+    one pair for each two of its functions, made with it, found through the pairs' index."""
+    first, second = ordered_pair(a, b)
+    return and_(Pair.function_a == first, Pair.function_b == second)
+
+
+def _joint_initiatives(*columns: Any) -> Select[Any]:
+    """`columns` of the initiatives of a pair that `joint` names, reached from the pairs."""
+    return select(*columns).select_from(Pair).join(Initiative, Initiative.id == Pair.initiative_id)
+
+
+def last_day(key: str) -> date:
+    """The last day of the month `key` ("YYYY-MM")."""
+    year, month = int(key[:4]), int(key[5:])
+    first_of_next = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return first_of_next - timedelta(days=1)
 
 
 def build(
-    session: Session, settings: Settings, now: datetime, functions: tuple[str, str], visible: ColumnElement[bool] | None = None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    functions: tuple[str, str],
+    visible: ColumnElement[bool] | None = None,
+    *,
+    limit: int | None = None,
 ) -> Roadmap:
-    """The roadmap of the two functions as of `now`, on the hub's calendar."""
+    """The roadmap of the two functions as of `now`, on the hub's calendar. With `limit`, only
+    the first `limit` initiatives and commitments by date are read, overdue first (what a
+    shortened roadmap shows), while every item is still counted in SQL: `items`, `later` and
+    `undated` are the same either way."""
     a, b = functions
     today = local_day(now, settings.tz)
     keys = month_keys(today)
+    end = last_day(keys[-1])
     seen = visible if visible is not None else true()
+
+    # Initiatives: overdue once their target date has passed (they are open), else by date.
+    joint_open = and_(joint(a, b), rules.open_initiative(), seen)
+    late_initiative = rules.past_target(today)
+    coming_initiative = and_(Initiative.target_date >= today, Initiative.target_date <= end)
+    counts = session.execute(
+        _joint_initiatives(
+            func.count().filter(late_initiative),
+            func.count().filter(coming_initiative),
+            func.count().filter(Initiative.target_date > end),
+            func.count().filter(Initiative.target_date.is_(None)),
+        ).where(joint_open)
+    ).one()
+    late_initiatives, coming_initiatives, later, undated = (int(n or 0) for n in counts)
     initiatives: dict[str, list[RoadmapInitiative]] = {}
-    later = undated = 0
-    query = select(Initiative).where(rules.open_initiative(), joint(a, b), seen).order_by(Initiative.target_date, Initiative.id)
-    for initiative in session.scalars(query):
-        if initiative.target_date is None:
-            undated += 1
-            continue
-        overdue = rules.is_past_target(initiative, today)
-        where = _bucket(initiative.target_date, overdue, keys)
-        if where is None:
-            later += 1
-            continue
-        initiatives.setdefault(where, []).append(
-            RoadmapInitiative(
-                initiative.id,
-                initiative.title,
-                initiative.target_date,
-                initiative.status,
-                overdue,
-                initiative.hub_channel,
-                initiative.hub_ts,
+    for overdue, condition in ((True, late_initiative), (False, coming_initiative)):
+        query = (
+            _joint_initiatives(
+                Initiative.id, Initiative.title, Initiative.target_date, Initiative.status, Initiative.hub_channel, Initiative.hub_ts
             )
+            .where(joint_open, condition)
+            .order_by(Initiative.target_date, Initiative.id)
+            .limit(limit)
         )
-    between = or_(
-        and_(Commitment.from_function == a, Commitment.to_function == b),
-        and_(Commitment.from_function == b, Commitment.to_function == a),
+        for row in session.execute(query):
+            where = _bucket(row.target_date, overdue, keys)
+            assert where is not None  # the condition keeps the dates within the months
+            initiatives.setdefault(where, []).append(
+                RoadmapInitiative(row.id, row.title, row.target_date, row.status, overdue, row.hub_channel, row.hub_ts)
+            )
+
+    # Commitments between them, either way: promises still owed and requests still asked.
+    between = and_(
+        or_(
+            and_(Commitment.from_function == a, Commitment.to_function == b),
+            and_(Commitment.from_function == b, Commitment.to_function == a),
+        ),
+        or_(rules.live(), rules.request()),
+        seen,
     )
+    late_commitment = rules.overdue(today)
+    coming_commitment = and_(not_(late_commitment), Commitment.due <= end)
+    counts = session.execute(
+        select(
+            func.count().filter(late_commitment),
+            func.count().filter(coming_commitment),
+            func.count().filter(and_(not_(late_commitment), Commitment.due > end)),
+        )
+        .select_from(Pair)
+        .join(Initiative, Initiative.id == Pair.initiative_id)
+        .join(Commitment, Commitment.initiative_id == Initiative.id)
+        .where(joint(a, b), between)
+    ).one()
+    late_commitments, coming_commitments, later_commitments = (int(n or 0) for n in counts)
+    later += later_commitments
     commitments: dict[str, list[RoadmapCommitment]] = {}
-    rows = session.execute(
-        select(Commitment, Initiative.hub_channel, Initiative.hub_ts)
-        .join(Initiative, Initiative.id == Commitment.initiative_id)
-        .where(between, or_(rules.live(), rules.request()), seen)
-        .order_by(Commitment.due, Commitment.id)
-    )
-    overdue_ids = set(session.scalars(select(Commitment.id).where(between, rules.overdue(today))))
-    for commitment, hub_channel, thread_ts in rows:
-        overdue = commitment.id in overdue_ids
-        where = _bucket(commitment.due, overdue, keys)
-        if where is None:
-            later += 1
-            continue
-        commitments.setdefault(where, []).append(
-            RoadmapCommitment(
-                commitment.id,
-                commitment.initiative_id,
-                commitment.from_function,
-                commitment.to_function,
-                commitment.what,
-                commitment.due,
-                commitment.status,
-                overdue,
-                commitment.hub_channel or hub_channel,
-                commitment.hub_ts,
-                thread_ts,
+    for overdue, condition in ((True, late_commitment), (False, coming_commitment)):
+        rows = session.execute(
+            select(
+                Commitment.id,
+                Commitment.initiative_id,
+                Commitment.from_function,
+                Commitment.to_function,
+                Commitment.what,
+                Commitment.due,
+                Commitment.status,
+                Commitment.hub_channel,
+                Commitment.hub_ts,
+                Initiative.hub_channel.label("thread_channel"),
+                Initiative.hub_ts.label("thread_ts"),
             )
+            .select_from(Pair)
+            .join(Initiative, Initiative.id == Pair.initiative_id)
+            .join(Commitment, Commitment.initiative_id == Initiative.id)
+            .where(joint(a, b), between, condition)
+            .order_by(Commitment.due, Commitment.id)
+            .limit(limit)
         )
+        for row in rows:
+            where = _bucket(row.due, overdue, keys)
+            assert where is not None  # the condition keeps the dates within the months
+            commitments.setdefault(where, []).append(
+                RoadmapCommitment(
+                    row.id,
+                    row.initiative_id,
+                    row.from_function,
+                    row.to_function,
+                    row.what,
+                    row.due,
+                    row.status,
+                    overdue,
+                    row.hub_channel or row.thread_channel,
+                    row.hub_ts,
+                    row.thread_ts,
+                )
+            )
     months = tuple(Month(key, tuple(initiatives.get(key, ())), tuple(commitments.get(key, ()))) for key in [OVERDUE, *keys])
-    return Roadmap(functions, today, months, later, undated)
+    counted = late_initiatives + coming_initiatives + late_commitments + coming_commitments
+    read = sum(len(month.initiatives) + len(month.commitments) for month in months)
+    return Roadmap(functions, today, months, later, undated, unread=counted - read)

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.app.roadmap import Links, Shown
+from bot.app.roadmap import HOME_ITEMS, Links, Shown
 from bot.config import Settings
 from bot.core.roadmap import OVERDUE, Month, Roadmap, RoadmapCommitment, RoadmapInitiative
 from bot.slack import blocks as bk
 from bot.slack.wording import fit_lines, function_name, pair_name
 
-HOME_LINES = 5  # items of one couple on the App Home
+HOME_LINES = HOME_ITEMS  # items of one couple on the App Home
 HOME_COUPLES = 6  # couples given a section on the App Home; the others are named
 
 
@@ -103,8 +103,8 @@ def home_blocks(couples: Sequence[Shown], settings: Settings) -> list[dict[str, 
             lines += month_lines(month, shown.links, settings, found.today)
         head = f"*{pair_name(settings, found.functions)}* ({found.items})"
         kept = lines[:HOME_LINES]
-        if len(lines) > HOME_LINES:
-            kept.append(f"_and {len(lines) - HOME_LINES} more — {command_for(settings, found.functions)}_")
+        if found.items > len(kept):  # the Home reads only the first items, and counts them all
+            kept.append(f"_and {found.items - len(kept)} more — {command_for(settings, found.functions)}_")
         blocks.append(bk.section(head + "\n" + fit_lines(kept, command_for(settings, found.functions))))
     more = planned[HOME_COUPLES:]
     if more:
