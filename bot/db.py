@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -60,10 +62,26 @@ def insert_for(session: Session) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+# SQLite lets one connection write at a time, and a connection that finds the file locked
+# sleeps and looks again, ever longer (up to 100 ms a time), while others may take the lock
+# before it: under load a short write could wait a second. The threads of one process take
+# their turns at writing here instead, in order and woken at once. (Postgres locks rows.)
+_sqlite_writers: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_sqlite_writers_lock = threading.Lock()
+
+
+def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[object]:
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _sqlite_writers_lock:
+        return _sqlite_writers.setdefault(engine, threading.RLock())
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
-    with factory() as session, session.begin():
+    with _writer_lock(factory), factory() as session, session.begin():
         yield session
 
 

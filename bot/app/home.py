@@ -7,6 +7,7 @@ commitment made or changed). Failures are logged: a tab is never worth failing a
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot.app import roadmap
 from bot.app.hub import Hub
@@ -38,7 +39,8 @@ def publish_home(hub: Hub, user_id: str) -> None:
 
 
 def refresh_homes(hub: Hub, *users: str | None) -> None:
-    """Republish the Home tab of each person a change concerns, once each (None: someone forgotten)."""
+    """Republish the Home tab of each person a change concerns, once each (None: someone
+    forgotten). A tab being published already is published once more after it instead."""
     for user in dict.fromkeys(users):
         if user:
-            publish_home(hub, user)
+            hub.homes.run(user, partial(publish_home, hub, user))

@@ -163,6 +163,12 @@ def get(session: Session, initiative_id: int) -> Initiative | None:
     return session.scalar(_loaded(select(Initiative).where(Initiative.id == initiative_id)))
 
 
+def with_functions(session: Session, initiative_id: int) -> Initiative | None:
+    """The initiative with its functions and nothing else loaded: what a form is checked
+    against before Slack is answered, so it reads as little as it can."""
+    return session.scalar(select(Initiative).where(Initiative.id == initiative_id).options(selectinload(Initiative.functions)))
+
+
 def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:
     """The initiative whose hub card or routed post is the message at (channel, ts)."""
     found = session.scalar(select(Initiative).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts))

@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from bot.db import upgrade
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.signed import Response, SignedSender
-from bot.slack.app import create_app
+from bot.slack.app import ThreadPerListener, create_app
 from bot.slack.web import EVENTS_PATH, create_web_app
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
@@ -38,11 +38,11 @@ def demo_settings(database_url: str, *, text: str | None = None, **hub_changes: 
     return settings
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt runs listeners here after the ack; `wait_idle` lets a caller wait for that work."""
+class TrackingExecutor(ThreadPerListener):
+    """The hub's own executor (a thread per listener), counting what runs: `wait_idle` lets a
+    caller wait for the work listeners do after their ack."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
         self._pending: set[Future] = set()
         self._lock = threading.Lock()
         self.failures: list[BaseException] = []
@@ -72,6 +72,11 @@ class TrackingExecutor(ThreadPoolExecutor):
             for future in pending:
                 with contextlib.suppress(Exception):  # recorded by _done
                     future.result(timeout=max(deadline - time.monotonic(), 0.01))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                self.wait_idle()
 
 
 class LocalHub:

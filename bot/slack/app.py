@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -26,6 +27,28 @@ from bot.slack.gateway import make_client
 from bot.slack.ids import BadValue
 from bot.slack.inbox import keep_replies
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.safely import Turns
+
+
+class ThreadPerListener(Executor):
+    """Each listener in a thread of its own, started at once and gone when it ends. A listener
+    that answered may wait a while for its turn at the work (listeners/safely.py); a pool of
+    threads would fill up with such waiting listeners under load, and the next request's
+    listener, which has not answered yet, would queue behind them."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as error:  # handed to whoever reads the future, as a pool would
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="listener", daemon=True).start()
+        return future
 
 
 class ContextCopying(Executor):
@@ -76,11 +99,12 @@ def create_app(
         # The token is checked lazily on the first request instead of at start, so the
         # process can come up (and report itself on /healthz) while Slack is unreachable.
         token_verification_enabled=False,
-        listener_executor=ContextCopying(listener_executor or ThreadPoolExecutor(max_workers=10)),
+        listener_executor=ContextCopying(listener_executor or ThreadPerListener()),
         logger=logging.getLogger("bot.slack"),
     )
 
     app.metrics = hub.metrics
+    turns = Turns()
     checks = guard.register(app, settings)  # first: Bolt's own injection trips over some payloads a listener could not read either
 
     def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:
@@ -92,6 +116,7 @@ def create_app(
     @app.middleware
     def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
         context["hub"] = hub
+        context["turns"] = turns
         context["on_failure"] = tell_the_person  # for failures after the answer (listeners/safely.py)
         next()
 

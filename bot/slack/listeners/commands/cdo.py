@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.slack import blocks
 from bot.slack.listeners.commands import commit, follow, propose, roadmap
 from bot.slack.listeners.commands.call import CommandCall
+from bot.slack.listeners.safely import answer_only
 
 Handler = Callable[[CommandCall], None]
 
@@ -37,13 +38,14 @@ SUBCOMMANDS: dict[str, tuple[str, str, Handler]] = {
     "roadmap": ("roadmap <function> <function>", "two functions' joint roadmap for the next six months", roadmap.handle_roadmap),
     "help": ("help", "this message", handle_help),
 }
+OPEN_A_FORM = ("propose", "commit")  # their work after the answer cannot wait for a turn
 
 
 def handle_cdo(ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext) -> None:
     text = str(body.get("text") or "").strip()
     word, _, argument = text.partition(" ")
-    call = CommandCall(ack, respond, client, context["hub"], body, argument.strip())
     subcommand = SUBCOMMANDS.get(word.lower())
+    call = CommandCall(answer_only(ack) if word.lower() in OPEN_A_FORM else ack, respond, client, context["hub"], body, argument.strip())
     if subcommand is None:
         handle_help(call, unknown=word or None)
         return

@@ -6,4 +6,4 @@ from bot.slack.listeners.shortcuts.propose_from_message import handle_propose_fr
 
 
 def register(app: App) -> None:
-    app.shortcut(Shortcut.PROPOSE_FROM_MESSAGE.value)(safely(handle_propose_from_message))
+    app.shortcut(Shortcut.PROPOSE_FROM_MESSAGE.value)(safely(handle_propose_from_message, urgent=True))

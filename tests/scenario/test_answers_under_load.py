@@ -1,0 +1,60 @@
+"""Answers do not wait for work: while the work of earlier clicks is held up behind a slow
+Slack, every new request is still answered at once, the held-up work waits for its turn, and
+once Slack answers again every click is carried out exactly once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from bot.models import Commitment
+from bot.slack.ids import Action
+from bot.slack.listeners.safely import TURNS
+from tests.scenario.steps import click, propose, submit_commitment
+
+CLICKS = 14  # more than a pool of ten listener threads could hold
+
+
+def test_new_requests_are_answered_while_earlier_work_waits_for_slack(hub, emulator):
+    initiative = propose(hub, title="Customer 360", functions=["marketing", "it"])
+    due = date.today() + timedelta(days=20)
+    for n in range(CLICKS):
+        response = submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what=f"Promise {n}", due=due)
+        assert response.status == 200 and not response.body_text.strip()
+    with hub.runtime.sessions() as session:
+        promises = session.execute(select(Commitment.id, Commitment.hub_ts).order_by(Commitment.id)).all()
+    assert len(promises) == CLICKS
+
+    def done(commitment_id: int, ts: str):
+        value = json.dumps({"commitment": commitment_id})
+        return click(hub, user_id="U0CIO", action_id=Action.COMMITMENT_DONE.value, value=value, message_ts=ts, settle=False)
+
+    # The first clicks' announcements are held by Slack: their work holds every turn.
+    holds = [emulator.hold("chat.postMessage") for _ in range(TURNS)]
+    for commitment_id, ts in promises[:TURNS]:
+        assert done(commitment_id, ts).status == 200
+    for hold in holds:
+        assert hold.reached.wait(10)
+
+    # Meanwhile every new request is answered, although its work cannot start.
+    for commitment_id, ts in promises[TURNS:]:
+        answer = done(commitment_id, ts)
+        assert answer.status == 200 and not answer.body_text.strip()
+    helped = hub.command("help", user_id="U0HR1", settle=False)
+    assert helped.status == 200 and "/cdo" in helped.body_text
+    with hub.runtime.sessions() as session:
+        waiting = session.scalars(select(Commitment.status).where(Commitment.id.in_([c for c, _ in promises[TURNS:]]))).all()
+    assert waiting == ["open"] * (CLICKS - TURNS)  # their work waits for a turn
+
+    for hold in holds:
+        hold.release.set()
+    hub.settle()
+    with hub.runtime.sessions() as session:
+        assert session.scalars(select(Commitment.status)).all() == ["done"] * CLICKS
+    announcements = [m for m in emulator.thread("C0HUB", initiative.hub_ts) if "marked commitment" in m.text]
+    assert len(announcements) == CLICKS  # each click announced once
+    home = json.dumps(emulator.home("U0CIO"))
+    assert not any(f"Promise {n}" in home for n in range(CLICKS))  # the tab shows the last change
+    assert emulator.errors() == []
