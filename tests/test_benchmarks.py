@@ -92,7 +92,7 @@ def test_table_rows_say_which_figures_miss_their_goal():
 
 
 def test_a_short_run_prints_every_row_of_the_table():
-    command = [sys.executable, "benchmarks/run.py", "--quick", "--sizes", "100", "--requests", "20"]
+    command = [sys.executable, "benchmarks/run.py", "--quick", "--sizes", "100", "--requests", "2"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line for line in done.stdout.splitlines() if line.startswith("|")]

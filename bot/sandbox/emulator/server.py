@@ -117,7 +117,7 @@ class Emulator(HoldingCalls, AuthMethods, ChatMethods, ConversationMethods, File
         if self._server is None:
             server = self._server = _Server(self)
             # A short poll interval keeps stop() fast; tests start one emulator each.
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-emulator", daemon=True)
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="slack-emulator", daemon=True)
             self._thread.start()
         return self
 
