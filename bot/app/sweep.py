@@ -74,7 +74,15 @@ def _sweep(hub: Hub, dry_run: bool, pair_ids: Sequence[int] | None) -> SweepRepo
         while True:
             with _unit(hub, dry_run) as session:
                 batch = nudges.plan_batch(
-                    session, hub.settings, now, people, after=after, pair_ids=pair_ids, lock=not dry_run, fatal=(InstallBroken,)
+                    session,
+                    hub.settings,
+                    now,
+                    people,
+                    after=after,
+                    pair_ids=pair_ids,
+                    lock=not dry_run,
+                    write=not dry_run,
+                    fatal=(InstallBroken,),
                 )
                 planned = batch.deliveries if dry_run else claims.claim(session, batch.deliveries, now)
             report.checked += batch.checked

@@ -19,10 +19,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Dialect, TextClause, and_, or_, select, text, update
+from sqlalchemy import Dialect, Table, TextClause, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot.config import Settings
@@ -79,13 +79,15 @@ def plan_batch(
     pair_ids: Sequence[int] | None = None,
     limit: int = BATCH,
     lock: bool = True,
+    write: bool = True,
     fatal: tuple[type[Exception], ...] = (),
 ) -> Batch:
     """Assess the next `limit` due pairs, move them on, and say what to send.
 
     Pairs locked by another sweep are skipped (it is handling them). The caller claims the
     deliveries in the same transaction, then commits. A dry run (`lock=False`, then rolled
-    back) takes no row locks, so it never holds up a real sweep on Postgres.
+    back) takes no row locks, so it never holds up a real sweep on Postgres; with `write=False`
+    it does not write the batch's decisions either, only to roll them back.
 
     Each pair is decided under a savepoint: one that raises is logged, rolled back alone and
     tried again after RETRY_FAILED, and the others are decided as usual. Errors of the kinds in
@@ -121,7 +123,11 @@ def plan_batch(
         # No flush pair by pair: the batch's changes to its pairs go out together at the end.
         with session.begin_nested(), session.no_autoflush:
             deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
-            _write_all(session, due, known.ended)
+            if write:
+                _write_all(session, due, known.ended)
+            else:
+                for pair in due:
+                    session.expunge(pair)
     except fatal:
         raise
     except Exception:
@@ -147,8 +153,12 @@ def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) ->
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(_unnest_update(bind.dialect, names), {name: [getattr(pair, name) for pair in pairs] for name in names})
-    else:
-        session.execute(update(Pair), [{name: getattr(pair, name) for name in names} for pair in pairs])
+    else:  # a plain UPDATE by key run for each pair: none of the ORM's bookkeeping of a bulk update
+        table = cast(Table, Pair.__table__)
+        by_id = update(table).where(table.c.id == bindparam("pair_id"))
+        by_id = by_id.values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _SWEPT})
+        rows = [{"pair_id": pair.id, **{f"new_{name}": getattr(pair, name) for name in _SWEPT}} for pair in pairs]
+        session.connection().execute(by_id, rows)
     for pair in pairs:
         session.expunge(pair)
 

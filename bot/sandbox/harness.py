@@ -24,7 +24,8 @@ from bot.db import upgrade
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.signed import Response, SignedSender
-from bot.slack.app import ThreadPerListener, create_app
+from bot.slack.app import create_app
+from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.web import EVENTS_PATH, create_web_app
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -26,29 +25,9 @@ from bot.slack.errors import answer_failure
 from bot.slack.gateway import make_client
 from bot.slack.ids import BadValue
 from bot.slack.inbox import keep_replies
+from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.safely import Turns
-
-
-class ThreadPerListener(Executor):
-    """Each listener in a thread of its own, started at once and gone when it ends. A listener
-    that answered may wait a while for its turn at the work (listeners/safely.py); a pool of
-    threads would fill up with such waiting listeners under load, and the next request's
-    listener, which has not answered yet, would queue behind them."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as error:  # handed to whoever reads the future, as a pool would
-                future.set_exception(error)
-
-        threading.Thread(target=run, name="listener", daemon=True).start()
-        return future
 
 
 class ContextCopying(Executor):

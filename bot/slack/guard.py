@@ -51,6 +51,7 @@ from bot.slack.ids import (
     load,
     load_first,
 )
+from bot.slack.listener_threads import answered
 from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES
 from bot.slack.messages import InitiativeRef
 from bot.slack.modals import ChangeMeta, CommitMeta, ProposeMeta
@@ -347,6 +348,7 @@ class Guard:
         )
 
         def send() -> None:
+            answered()  # the request was answered already: this is work after it
             try:
                 Respond(response_url=url)(text=text, response_type="ephemeral", replace_original=False)
             except Exception as error:  # best effort: the person then sees nothing happen

@@ -25,9 +25,16 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from bot.slack.listener_threads import answered
+
 Listener = Callable[..., None]
 
-TURNS = 2  # listeners doing their work after the answer at once, in one process
+# Listeners doing their work after the answer at once, in one process. One: the interpreter
+# runs one thread at a time anyway, and each more thread at work slows every answer (measured
+# at 1,000 initiatives, 100 forms sent 10 at a time: answered in 60 ms with two turns, 40 ms with
+# one, the anchor of benchmarks/ in 15 ms). Work that
+# waits on Slack holds its turn meanwhile; a burst of clicks is carried out a little later.
+TURNS = 1
 
 
 class Turns:
@@ -43,13 +50,14 @@ class Turns:
         self._free.release()
 
 
-class AnswerThenWait:
-    """Bolt's `ack` for one listener: it answers Slack at once, then waits for a turn before
-    the listener goes on with its work. `answer_only` gives the plain `ack` to a listener that
-    decides after reading the request that its work is urgent (a `/cdo` subcommand that opens
-    a form)."""
+class Answer:
+    """Bolt's `ack` for one listener: it answers Slack, tells the dispatch waiting for the answer
+    at once (bot.slack.listener_threads), then waits for a turn before the listener goes on with
+    its work, unless it has no `turns` (urgent work). `answer_only` gives the same answer without
+    the turn to a listener that decides after reading the request that its work is urgent (a
+    `/cdo` subcommand that opens a form)."""
 
-    def __init__(self, ack: Ack, turns: Turns) -> None:
+    def __init__(self, ack: Ack, turns: Turns | None) -> None:
         self.inner, self._turns, self.holding = ack, turns, False
 
     @property
@@ -57,24 +65,25 @@ class AnswerThenWait:
         return self.inner.response
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        answered = self.inner(*args, **kwargs)
+        answer = self.inner(*args, **kwargs)
+        answered()
         self.wait_for_turn()
-        return answered
+        return answer
 
     def wait_for_turn(self) -> None:
-        if not self.holding:
+        if self._turns is not None and not self.holding:
             self._turns.take()
             self.holding = True
 
     def finish(self) -> None:
-        if self.holding:
+        if self._turns is not None and self.holding:
             self.holding = False
             self._turns.give_back()
 
 
 def answer_only(ack: Ack) -> Ack:
     """The `ack` that answers and takes no turn, for work after the answer that cannot wait."""
-    return ack.inner if isinstance(ack, AnswerThenWait) else ack
+    return Answer(ack.inner, None) if isinstance(ack, Answer) else ack  # type: ignore[return-value]
 
 
 def safely(handler: Listener, *, urgent: bool = False) -> Listener:
@@ -82,11 +91,11 @@ def safely(handler: Listener, *, urgent: bool = False) -> Listener:
 
     @functools.wraps(handler)
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, **given: Any) -> None:
-        turns: Turns | None = context.get("turns")
-        answer = AnswerThenWait(ack, turns) if turns is not None and not urgent else None
-        if answer is not None and ack.response is not None:
-            answer.wait_for_turn()  # Bolt answered already (events): all that is left is work
-        offered = {"ack": answer or ack, "body": body, "client": client, "context": context, **given}
+        answer = Answer(ack, None if urgent else context.get("turns"))
+        if ack.response is not None:
+            answered()  # Bolt answered already (events): all that is left is work
+            answer.wait_for_turn()
+        offered = {"ack": answer, "body": body, "client": client, "context": context, **given}
         try:
             handler(**{name: value for name, value in offered.items() if name in wanted})
         except Exception as error:
@@ -94,8 +103,7 @@ def safely(handler: Listener, *, urgent: bool = False) -> Listener:
                 raise  # not answered yet: Bolt's error handler answers in its place
             context["on_failure"](error, body, None, client)
         finally:
-            if answer is not None:
-                answer.finish()
+            answer.finish()
 
     # Bolt passes what a listener's signature names: ours, plus the four the wrapper needs.
     parameters = {
