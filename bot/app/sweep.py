@@ -80,8 +80,7 @@ def _sweep(hub: Hub, dry_run: bool, pair_ids: Sequence[int] | None) -> SweepRepo
                     people,
                     after=after,
                     pair_ids=pair_ids,
-                    lock=not dry_run,
-                    write=not dry_run,
+                    dry_run=dry_run,
                     fatal=(InstallBroken,),
                 )
                 planned = batch.deliveries if dry_run else claims.claim(session, batch.deliveries, now)

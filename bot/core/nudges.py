@@ -78,16 +78,15 @@ def plan_batch(
     after: tuple[datetime, int] | None = None,
     pair_ids: Sequence[int] | None = None,
     limit: int = BATCH,
-    lock: bool = True,
-    write: bool = True,
+    dry_run: bool = False,
     fatal: tuple[type[Exception], ...] = (),
 ) -> Batch:
     """Assess the next `limit` due pairs, move them on, and say what to send.
 
     Pairs locked by another sweep are skipped (it is handling them). The caller claims the
-    deliveries in the same transaction, then commits. A dry run (`lock=False`, then rolled
-    back) takes no row locks, so it never holds up a real sweep on Postgres; with `write=False`
-    it does not write the batch's decisions either, only to roll them back.
+    deliveries in the same transaction, then commits. A dry run (rolled back by the caller)
+    takes no row locks, so it never holds up a real sweep on Postgres, and does not write the
+    batch's decisions only to roll them back.
 
     Each pair is decided under a savepoint: one that raises is logged, rolled back alone and
     tried again after RETRY_FAILED, and the others are decided as usual. Errors of the kinds in
@@ -100,7 +99,7 @@ def plan_batch(
     if pair_ids is not None:
         query = query.where(Pair.id.in_(pair_ids))
     query = query.order_by(Pair.next_check_at, Pair.id).limit(limit)
-    due = list(session.scalars(query.with_for_update(skip_locked=True) if lock else query))
+    due = list(session.scalars(query if dry_run else query.with_for_update(skip_locked=True)))
     if not due:
         return Batch([], 0, None)
     last_checked = due[-1].next_check_at
@@ -123,11 +122,10 @@ def plan_batch(
         # No flush pair by pair: the batch's changes to its pairs go out together at the end.
         with session.begin_nested(), session.no_autoflush:
             deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
-            if write:
+            if not dry_run:
                 _write_all(session, due, known.ended)
-            else:
-                for pair in due:
-                    session.expunge(pair)
+            for pair in due:  # written, or not to be: no flush may write them (again)
+                session.expunge(pair)
     except fatal:
         raise
     except Exception:
@@ -146,7 +144,8 @@ def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) ->
     """The batch's decisions in one statement rather than the unit of work's statements grouped
     by which columns changed, pair by pair: on Postgres an UPDATE from one array per column (a
     statement of eight parameters whatever the batch), on SQLite (in process) one UPDATE run for
-    every pair. The pairs then leave the session so that no flush writes them a second time."""
+    every pair. The caller then takes the pairs out of the session, so that no flush writes them
+    a second time."""
     if ended:  # first: once the pairs leave the session, nothing may fail and send the batch to the slow path
         cancel_waiting(session, ended)
     names = ("id", *_SWEPT)
@@ -159,8 +158,6 @@ def _write_all(session: Session, pairs: Sequence[Pair], ended: Sequence[int]) ->
         by_id = by_id.values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _SWEPT})
         rows = [{"pair_id": pair.id, **{f"new_{name}": getattr(pair, name) for name in _SWEPT}} for pair in pairs]
         session.connection().execute(by_id, rows)
-    for pair in pairs:
-        session.expunge(pair)
 
 
 def _unnest_update(dialect: Dialect, names: Sequence[str]) -> TextClause:

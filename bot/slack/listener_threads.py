@@ -33,6 +33,9 @@ def answered() -> None:
 
 
 class ThreadPerListener(Executor):
+    """Anything else submitted here (work after an answer given elsewhere) calls `answered()`
+    first, or whoever submits it waits until it ends."""
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
         given = threading.Event()

@@ -14,7 +14,6 @@ from bot.core.roadmap import OVERDUE, Month, Roadmap, RoadmapCommitment, Roadmap
 from bot.slack import blocks as bk
 from bot.slack.wording import fit_lines, function_name, pair_name
 
-HOME_LINES = HOME_ITEMS  # items of one couple on the App Home
 HOME_COUPLES = 6  # couples given a section on the App Home; the others are named
 
 
@@ -102,7 +101,7 @@ def home_blocks(couples: Sequence[Shown], settings: Settings) -> list[dict[str, 
         for month in found.months:
             lines += month_lines(month, shown.links, settings, found.today)
         head = f"*{pair_name(settings, found.functions)}* ({found.items})"
-        kept = lines[:HOME_LINES]
+        kept = lines[:HOME_ITEMS]  # all that the Home reads of it
         if found.items > len(kept):  # the Home reads only the first items, and counts them all
             kept.append(f"_and {found.items - len(kept)} more — {command_for(settings, found.functions)}_")
         blocks.append(bk.section(head + "\n" + fit_lines(kept, command_for(settings, found.functions))))
