@@ -115,7 +115,7 @@ class LocalHub:
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the hub's HTTP server did not start")
-            time.sleep(0.02)
+            time.sleep(0.002)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.sender = SignedSender(self.url + EVENTS_PATH, SIGNING_SECRET)

@@ -72,6 +72,7 @@ def create_app(
     """`on_error` also sees every error a listener raised (the tests keep them)."""
     settings = hub.settings
     app = HubApp(
+        name="cdo-hub",  # without a name, Bolt reads the whole call stack with its source to make one
         # Bolt hands this client to each listener; it retries like the gateway's.
         client=client or make_client(settings.slack.bot_token, settings.slack.api_url),
         signing_secret=settings.slack.signing_secret or "",
