@@ -12,6 +12,7 @@ typed as 9999-12-31 simply never changes anything in our lifetime.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,6 +31,7 @@ class WorkWeek:
     end: time
 
     @classmethod
+    @functools.cache  # one per configuration, asked for by every pair a sweep decides
     def of(cls, config: NudgeConfig) -> WorkWeek:
         return cls(frozenset(DAYS.index(day) for day in config.working_days), *config.working_hours)
 
@@ -60,20 +62,7 @@ class WorkWeek:
     def first_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> datetime | None:
         """The first moment from `at` that is working time in every zone; None when their
         working hours never overlap."""
-        zones = list(dict.fromkeys(zones))
-        if not zones:
-            return at
-        # An overlap of intervals begins where one of them begins, or now.
-        candidates = [at]
-        for zone in zones:
-            moment = self.next_working(at, zone)
-            for _ in range(8):
-                candidates.append(moment)
-                moment = local_moment(self._next_working_day(moment.astimezone(zone).date()), self.start, zone)
-        for moment in sorted(candidates):
-            if all(self.is_working(moment, zone) for zone in zones):
-                return moment
-        return None
+        return _first_common(self, at, tuple(dict.fromkeys(zones)))
 
     def is_common(self, at: datetime, zones: Iterable[ZoneInfo]) -> bool:
         return self.next_common(at, zones) == at
@@ -90,28 +79,14 @@ class WorkWeek:
 
     def working_days_between(self, start: datetime, end: datetime, zone: ZoneInfo) -> int:
         """Working days after `start`'s local date, up to and including `end`'s."""
-        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
-        span = (last - first).days
-        if span <= 0:
-            return 0
-        weeks, rest = divmod(span, 7)
-        return weeks * len(self.days) + sum(self.is_working_day(first + timedelta(days=n)) for n in range(1, rest + 1))
+        return _working_days(self, start.astimezone(zone).date(), end.astimezone(zone).date())
 
     def add_working_days(self, start: datetime, count: int, zone: ZoneInfo) -> datetime | None:
         """The first moment (local midnight) when `working_days_between(start, it)` reaches
         `count`; None when that is past the calendar's END."""
         if count <= 0:
             return start
-        day = start.astimezone(zone).date()
-        weeks, rest = divmod(count - 1, len(self.days))
-        if (END - day).days < 7 * weeks:
-            return None
-        day += timedelta(days=7 * weeks)
-        for _ in range(rest + 1):
-            if day > END:  # each step is at most a week: from END it still fits
-                return None
-            day = self._next_working_day(day)
-        return local_moment(day, time(0), zone) if day <= END else None
+        return _after_working_days(self, start.astimezone(zone).date(), count, zone)
 
     def _next_working_day(self, day: date) -> date:
         for n in range(1, 8):
@@ -119,6 +94,49 @@ class WorkWeek:
             if self.is_working_day(candidate):
                 return candidate
         raise ValueError("a work week needs at least one working day")
+
+
+# A sweep asks the same few questions for thousands of pairs (the same moment, the same zones,
+# the same dates of last activity): the answers depend on nothing else, and are kept.
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_common(week: WorkWeek, at: datetime, zones: tuple[ZoneInfo, ...]) -> datetime | None:
+    if not zones:
+        return at
+    # An overlap of intervals begins where one of them begins, or now.
+    candidates = [at]
+    for zone in zones:
+        moment = week.next_working(at, zone)
+        for _ in range(8):
+            candidates.append(moment)
+            moment = local_moment(week._next_working_day(moment.astimezone(zone).date()), week.start, zone)
+    for moment in sorted(candidates):
+        if all(week.is_working(moment, zone) for zone in zones):
+            return moment
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _working_days(week: WorkWeek, first: date, last: date) -> int:
+    span = (last - first).days
+    if span <= 0:
+        return 0
+    weeks, rest = divmod(span, 7)
+    return weeks * len(week.days) + sum(week.is_working_day(first + timedelta(days=n)) for n in range(1, rest + 1))
+
+
+@functools.lru_cache(maxsize=65536)
+def _after_working_days(week: WorkWeek, day: date, count: int, zone: ZoneInfo) -> datetime | None:
+    weeks, rest = divmod(count - 1, len(week.days))
+    if (END - day).days < 7 * weeks:
+        return None
+    day += timedelta(days=7 * weeks)
+    for _ in range(rest + 1):
+        if day > END:  # each step is at most a week: from END it still fits
+            return None
+        day = week._next_working_day(day)
+    return local_moment(day, time(0), zone) if day <= END else None
 
 
 def local_moment(day: date, at: time, zone: ZoneInfo) -> datetime:

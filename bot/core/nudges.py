@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Dialect, Table, TextClause, and_, bindparam, or_, select, text, update
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import health, rules
@@ -106,22 +106,22 @@ def plan_batch(
     assert last_checked is not None  # read because it is due
     last = (last_checked, due[-1].id)
     initiative_ids = {pair.initiative_id for pair in due}
-    # Only what deciding reads: a few columns of each initiative and the commitments that can
-    # stall a pair (the collection is partial, so the batch's session must not serve other reads).
-    loaded = session.scalars(
-        select(Initiative)
-        .where(Initiative.id.in_(initiative_ids))
-        .options(
-            load_only(Initiative.id, Initiative.status, Initiative.hub_channel, Initiative.sponsor),
-            selectinload(Initiative.commitments.and_(Commitment.status.in_(health.CAN_STALL))),
-        )
-    )
-    by_id = {initiative.id: initiative for initiative in loaded}
+    # What deciding reads: the initiatives, and of their commitments those that can stall a pair
+    # (read apart, so that no initiative holds a partial collection of its commitments).
+    by_id = {initiative.id: initiative for initiative in session.scalars(select(Initiative).where(Initiative.id.in_(initiative_ids)))}
+    stalling: dict[int, list[Commitment]] = {initiative_id: [] for initiative_id in initiative_ids}
+    can_stall = select(Commitment).where(Commitment.initiative_id.in_(initiative_ids), Commitment.status.in_(health.CAN_STALL))
+    for commitment in session.scalars(can_stall.order_by(Commitment.id)):
+        stalling[commitment.initiative_id].append(commitment)
     known = _Known.of(session, due, now)
     try:  # the whole batch at once; one failing pair makes it go again pair by pair
         # No flush pair by pair: the batch's changes to its pairs go out together at the end.
         with session.begin_nested(), session.no_autoflush:
-            deliveries = [d for pair in due for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], known)]
+            deliveries = [
+                d
+                for pair in due
+                for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], stalling[pair.initiative_id], known)
+            ]
             if not dry_run:
                 _write_all(session, due, known.ended)
             for pair in due:  # written, or not to be: no flush may write them (again)
@@ -131,7 +131,7 @@ def plan_batch(
     except Exception:
         log.warning("a batch of %d pairs could not be decided at once; deciding them one by one", len(due), exc_info=True)
         session.expire_all()
-        deliveries = _pair_by_pair(session, settings, now, people, due, by_id, fatal)
+        deliveries = _pair_by_pair(session, settings, now, people, due, by_id, stalling, fatal)
     return Batch(deliveries, len(due), last if len(due) == limit else None)
 
 
@@ -196,9 +196,16 @@ class _Known:
 
 
 def _decide_one(
-    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, known: _Known | None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    people: People,
+    pair: Pair,
+    initiative: Initiative,
+    stalling: Sequence[Commitment],
+    known: _Known | None,
 ) -> list[Delivery]:
-    decided = _decide(session, settings, now, people, pair, initiative, known)
+    decided = _decide(session, settings, now, people, pair, initiative, stalling, known)
     # Never leave a pair due: the next batch would read it again.
     if pair.next_check_at is not None and pair.next_check_at <= now:
         pair.next_check_at = now + timedelta(minutes=1)
@@ -212,6 +219,7 @@ def _pair_by_pair(
     people: People,
     due: Sequence[Pair],
     by_id: dict[int, Initiative],
+    stalling: dict[int, list[Commitment]],
     fatal: tuple[type[Exception], ...],
 ) -> list[Delivery]:
     """The batch again, each pair under its own savepoint: the one that fails is logged, rolled
@@ -221,7 +229,7 @@ def _pair_by_pair(
         pair_id, initiative_id = pair.id, pair.initiative_id
         try:
             with session.begin_nested():
-                deliveries += _decide_one(session, settings, now, people, pair, by_id[initiative_id], None)
+                deliveries += _decide_one(session, settings, now, people, pair, by_id[initiative_id], stalling[initiative_id], None)
         except fatal:
             raise
         except Exception:
@@ -244,14 +252,23 @@ def _begin_for_savepoints(session: Session) -> None:
 
 
 def _decide(
-    session: Session, settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, known: _Known | None = None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    people: People,
+    pair: Pair,
+    initiative: Initiative,
+    stalling: Sequence[Commitment],
+    known: _Known | None = None,
 ) -> list[Delivery]:
+    """What to do about one due pair; `stalling` holds the initiative's commitments that can
+    stall a pair (health.CAN_STALL), or more."""
     if not rules.is_open(initiative) or not all(key in settings.functions for key in pair.functions):
         # A closed initiative, or a function no longer configured: looked at again weekly, in
         # case the initiative reopens or the function comes back.
         pair.next_check_at = now + RECHECK
         return []
-    assessed = health.assess(pair, initiative.commitments, now, settings)
+    assessed = health.assess(pair, stalling, now, settings)
     if not assessed.stalled:
         if pair.nudge_level:
             end_round(session, pair, ended=known.ended if known is not None else None)
