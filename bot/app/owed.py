@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from bot.app import audience
 from bot.app.hub import Hub
 from bot.app.port import Result, SlackUnavailable
-from bot.core import initiatives
 from bot.core import outbox as box
 from bot.core.audience import Barrier
 from bot.models import Commitment, CommitmentChange, Initiative, InitiativeFunction, Outbox
@@ -162,7 +161,9 @@ Effect = Callable[[Hub, Session, Outbox, Result], None]
 
 
 def _initiative(session: Session, row: Outbox) -> Initiative:
-    initiative = initiatives.get(session, row.initiative_id) if row.initiative_id is not None else None
+    # The row alone: each kind reads what it needs of the initiative (a card its functions and
+    # pairs, a route one function, a sent card two columns) as it reads it.
+    initiative = session.get(Initiative, row.initiative_id) if row.initiative_id is not None else None
     if initiative is None:
         raise Fail("the initiative no longer exists")
     return initiative
