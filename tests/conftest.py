@@ -2,7 +2,8 @@
 running over real HTTP against the local Slack emulator.
 
 The schema is migrated once per session into a template of each kind; `migrated_url`,
-`migrated_sqlite_url` and `migrated_postgres_url` are fresh copies of it. `database_url`,
+`migrated_sqlite_url` and `migrated_postgres_url` are copies of it (on Postgres, a copy an
+earlier test used is emptied and renamed rather than made again: see TemplateCopies). `database_url`,
 `sqlite_url` and `postgres_url` stay empty, for tests of migrations and of empty databases.
 
 Postgres tests skip with a reason when no server answers, unless CDO_HUB_REQUIRE_POSTGRES=1
@@ -113,9 +114,9 @@ SCHEMA = text(
 class TemplateCopies:
     """Copies of the template for tests. A copy costs the server about half a second, emptying a
     used one about 20 ms: a used copy whose schema is still the template's is emptied (its rows
-    deleted, its sequences restarted), renamed and handed to the next test; one that a test changed is
-    dropped. One worker thread does this, and makes a new copy when none is left, while tests
-    run."""
+    deleted, its sequences restarted), renamed and handed to the next test; one that a test
+    changed is dropped. One worker thread does this, and makes a new copy when none is left,
+    while tests run."""
 
     def __init__(self, admin: Engine, template: str) -> None:
         self._admin, self._template = admin, template
@@ -211,7 +212,7 @@ def postgres_url(postgres_admin: Engine) -> Iterator[str]:
 
 @pytest.fixture
 def migrated_postgres_url(postgres_copies: TemplateCopies) -> Iterator[str]:
-    """A fresh copy of the migrated template (CREATE DATABASE … TEMPLATE): no migration."""
+    """A copy of the migrated template, new or emptied (TemplateCopies): no migration."""
     url = postgres_copies.take()
     yield url
     postgres_copies.give_back(url)
