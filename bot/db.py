@@ -78,11 +78,24 @@ def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[objec
         return _sqlite_writers.setdefault(engine, threading.RLock())
 
 
+_inside = threading.local()
+
+
+def in_transaction() -> bool:
+    """This thread is inside `transaction()`, where it may hold what other threads wait for
+    (SQLite's turn at writing, rows locked on Postgres)."""
+    return bool(getattr(_inside, "depth", 0))
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
-    with _writer_lock(factory), factory() as session, session.begin():
-        yield session
+    _inside.depth = getattr(_inside, "depth", 0) + 1
+    try:
+        with _writer_lock(factory), factory() as session, session.begin():
+            yield session
+    finally:
+        _inside.depth -= 1
 
 
 # --- schema --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.app.port import Blocks, ErrorKind, InstallBroken, Result
 from bot.logs import slack_method
 from bot.metrics import Metrics
+from bot.slack.listener_threads import lending_the_turn
 from bot.slack.pacing import Pacer, Turns, retry_after_of
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,8 @@ class Gateway:
         with slack_method(method):
             try:
                 # The named methods know which endpoints take JSON and which take form fields.
-                response = getattr(client, method.replace(".", "_"))(**params)
+                with lending_the_turn():
+                    response = getattr(client, method.replace(".", "_"))(**params)
                 self._count(method, None)
                 return Result(True, dict(response.data) if isinstance(response.data, dict) else {})
             except SlackApiError as failure:

@@ -15,9 +15,12 @@ until the listener says it has answered (`answered()`, which listeners/safely.py
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from bot.db import in_transaction
 
 ANSWER_WITHIN = 3.0  # seconds; Bolt gives up on an answer after as long
 
@@ -30,6 +33,36 @@ def answered() -> None:
     event: threading.Event | None = getattr(_current, "answered", None)
     if event is not None:
         event.set()
+
+
+class Turn(Protocol):
+    """A listener's turn at the work after its answer (listeners/safely.py `Answer`)."""
+
+    def finish(self) -> None: ...
+
+    def wait_for_turn(self) -> None: ...
+
+
+def holding(turn: Turn | None) -> None:
+    """The listener running in this thread took its turn (or gave it back: None)."""
+    _current.turn = turn
+
+
+@contextmanager
+def lending_the_turn() -> Iterator[None]:
+    """While this thread waits on Slack, its listener's turn, if it holds one, goes to another
+    listener, and is waited for again after: a message Slack makes wait (a busy channel answers
+    429 and Retry-After) holds up no other work. Not inside a database transaction: the listener
+    given the turn could then wait for what this one holds, and this one for the turn."""
+    turn: Turn | None = getattr(_current, "turn", None)
+    if turn is None or in_transaction():
+        yield
+        return
+    turn.finish()
+    try:
+        yield
+    finally:
+        turn.wait_for_turn()
 
 
 class ThreadPerListener(Executor):

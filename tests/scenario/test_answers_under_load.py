@@ -1,6 +1,7 @@
-"""Answers do not wait for work: while the work of earlier clicks is held up behind a slow
-Slack, every new request is still answered at once, the held-up work waits for its turn, and
-once Slack answers again every click is carried out exactly once."""
+"""Answers do not wait for work, and work does not wait for Slack: while the work of an earlier
+click is held up inside Slack, every new request is still answered at once, the later clicks'
+work goes on meanwhile (the held one lends its turn), and once Slack answers again every click
+is carried out exactly once."""
 
 from __future__ import annotations
 
@@ -33,15 +34,14 @@ def test_new_requests_are_answered_while_earlier_work_waits_for_slack(hub, emula
         value = json.dumps({"commitment": commitment_id})
         return click(hub, user_id="U0CIO", action_id=Action.COMMITMENT_DONE.value, value=value, message_ts=ts, settle=False)
 
-    # The first clicks' announcements are held by Slack: their work holds every turn.
+    # The first clicks' announcements are held by Slack: their work had every turn.
     holds = [emulator.hold("chat.postMessage") for _ in range(TURNS)]
     for commitment_id, ts in promises[:TURNS]:
         assert done(commitment_id, ts).status == 200
     for hold in holds:
         assert hold.reached.wait(10)
 
-    # Meanwhile every new request is answered at once (well before Bolt's 3 s), although its
-    # work cannot start.
+    # Meanwhile every new request is answered at once (well before Bolt's 3 s).
     for commitment_id, ts in promises[TURNS:]:
         started = time.monotonic()
         answer = done(commitment_id, ts)
@@ -54,17 +54,28 @@ def test_new_requests_are_answered_while_earlier_work_waits_for_slack(hub, emula
     assert hub.command("propose A candidate journey", user_id="U0CHRO", settle=False).status == 200
     assert opened.reached.wait(10)
     opened.release.set()
-    with hub.runtime.sessions() as session:
-        waiting = session.scalars(select(Commitment.status).where(Commitment.id.in_([c for c, _ in promises[TURNS:]]))).all()
-    assert waiting == ["open"] * (CLICKS - TURNS)  # their work waits for a turn
+    # And their work is done meanwhile, announcements included: a turn waiting on Slack is lent.
+    deadline = time.monotonic() + 30
+    while len(announced(emulator, initiative)) < CLICKS - TURNS:
+        assert time.monotonic() < deadline, f"the later clicks waited for the held ones: {len(announced(emulator, initiative))} announced"
+        time.sleep(0.02)
+    assert statuses(hub, [c for c, _ in promises]) == ["done"] * CLICKS
 
     for hold in holds:
         hold.release.set()
     hub.settle()
     with hub.runtime.sessions() as session:
         assert session.scalars(select(Commitment.status)).all() == ["done"] * CLICKS
-    announcements = [m for m in emulator.thread("C0HUB", initiative.hub_ts) if "marked commitment" in m.text]
-    assert len(announcements) == CLICKS  # each click announced once
+    assert len(announced(emulator, initiative)) == CLICKS  # each click announced once, the held ones last
     home = json.dumps(emulator.home("U0CIO"))
     assert not any(f"Promise {n}" in home for n in range(CLICKS))  # the tab shows the last change
     assert emulator.errors() == []
+
+
+def statuses(hub, commitment_ids: list[int]) -> list[str]:
+    with hub.runtime.sessions() as session:
+        return list(session.scalars(select(Commitment.status).where(Commitment.id.in_(commitment_ids)).order_by(Commitment.id)))
+
+
+def announced(emulator, initiative) -> list:
+    return [m for m in emulator.thread("C0HUB", initiative.hub_ts) if "marked commitment" in m.text]

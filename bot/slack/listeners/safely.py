@@ -25,7 +25,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.slack.listener_threads import answered
+from bot.slack.listener_threads import answered, holding
 
 Listener = Callable[..., None]
 
@@ -74,10 +74,12 @@ class Answer:
         if self._turns is not None and not self.holding:
             self._turns.take()
             self.holding = True
+            holding(self)  # lent while the work waits on Slack (listener_threads.lending_the_turn)
 
     def finish(self) -> None:
         if self._turns is not None and self.holding:
             self.holding = False
+            holding(None)
             self._turns.give_back()
 
 
