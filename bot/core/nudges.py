@@ -120,7 +120,9 @@ def plan_batch(
             deliveries = [
                 d
                 for pair in due
-                for d in _decide_one(session, settings, now, people, pair, by_id[pair.initiative_id], stalling[pair.initiative_id], known)
+                for d in _moved_on(
+                    pair, now, _decide(session, settings, now, people, pair, by_id[pair.initiative_id], stalling[pair.initiative_id], known)
+                )
             ]
             if not dry_run:
                 _write_all(session, due, known.ended)
@@ -195,18 +197,8 @@ class _Known:
         return cls(firsts, recent)
 
 
-def _decide_one(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    people: People,
-    pair: Pair,
-    initiative: Initiative,
-    stalling: Sequence[Commitment],
-    known: _Known | None,
-) -> list[Delivery]:
-    decided = _decide(session, settings, now, people, pair, initiative, stalling, known)
-    # Never leave a pair due: the next batch would read it again.
+def _moved_on(pair: Pair, now: datetime, decided: list[Delivery]) -> list[Delivery]:
+    """What was decided about `pair`, which is never left due: the next batch would read it again."""
     if pair.next_check_at is not None and pair.next_check_at <= now:
         pair.next_check_at = now + timedelta(minutes=1)
     return decided
@@ -229,7 +221,8 @@ def _pair_by_pair(
         pair_id, initiative_id = pair.id, pair.initiative_id
         try:
             with session.begin_nested():
-                deliveries += _decide_one(session, settings, now, people, pair, by_id[initiative_id], stalling[initiative_id], None)
+                decided = _decide(session, settings, now, people, pair, by_id[initiative_id], stalling[initiative_id])
+                deliveries += _moved_on(pair, now, decided)
         except fatal:
             raise
         except Exception:
