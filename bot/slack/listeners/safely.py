@@ -10,8 +10,9 @@ Bolt's error handler, which answers in their place (see bot/slack/errors.py).
 Turns after the answer: once a listener has answered, the rest of its work waits for its turn
 (`Turns`) before it goes on. The answers of the requests that arrive meanwhile then never queue
 behind that work, nor share the interpreter with more than TURNS threads doing it: under load
-the work waits, the answers do not. A listener whose work after the answer opens or updates a
-modal (`urgent`) takes no turn: a trigger lives three seconds.
+the work waits, the answers do not. While the work waits on Slack, its turn is lent to the next
+listener. A listener whose work after the answer opens or updates a modal (`urgent`) takes no
+turn: a trigger lives three seconds.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ Listener = Callable[..., None]
 # Listeners doing their work after the answer at once, in one process. One: the interpreter
 # runs one thread at a time anyway, and each more thread at work slows every answer (measured at
 # 1,000 initiatives, 100 forms sent 10 at a time: answered in 60 ms with two turns, 40 ms with
-# one, the anchor of benchmarks/ in 15 ms). Work that waits on Slack holds its turn meanwhile:
-# a burst of clicks is carried out a little later.
+# one, the anchor of benchmarks/ in 15 ms). Work that waits on Slack lends its turn meanwhile
+# (listener_threads.lending_the_turn), except inside a database transaction.
 TURNS = 1
 
 
