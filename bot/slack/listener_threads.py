@@ -50,10 +50,11 @@ def holding(turn: Turn | None) -> None:
 
 @contextmanager
 def lending_the_turn() -> Iterator[None]:
-    """While this thread waits on Slack, its listener's turn, if it holds one, goes to another
-    listener, and is waited for again after: a message Slack makes wait (a busy channel answers
-    429 and Retry-After) holds up no other work. Not inside a database transaction: the listener
-    given the turn could then wait for what this one holds, and this one for the turn."""
+    """While this thread waits on Slack (a call of the gateway), its listener's turn, if it
+    holds one, goes to another listener, and is waited for again after: a message Slack makes
+    wait (a busy channel answers 429 and Retry-After) holds up no other work. Not inside a
+    database transaction: the listener given the turn could then wait for what this one holds,
+    and this one for the turn."""
     turn: Turn | None = getattr(_current, "turn", None)
     if turn is None or in_transaction():
         yield
