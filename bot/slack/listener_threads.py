@@ -38,7 +38,7 @@ def answered() -> None:
 class Turn(Protocol):
     """A listener's turn at the work after its answer (listeners/safely.py `Answer`)."""
 
-    def finish(self) -> None: ...
+    def give_back_turn(self) -> None: ...
 
     def wait_for_turn(self) -> None: ...
 
@@ -59,7 +59,7 @@ def lending_the_turn() -> Iterator[None]:
     if turn is None or in_transaction():
         yield
         return
-    turn.finish()
+    turn.give_back_turn()
     try:
         yield
     finally:

@@ -59,7 +59,7 @@ class Answer:
     `/cdo` subcommand that opens a form)."""
 
     def __init__(self, ack: Ack, turns: Turns | None) -> None:
-        self.inner, self._turns, self.holding = ack, turns, False
+        self.inner, self._turns, self.has_turn = ack, turns, False
 
     @property
     def response(self) -> BoltResponse | None:
@@ -72,14 +72,14 @@ class Answer:
         return answer
 
     def wait_for_turn(self) -> None:
-        if self._turns is not None and not self.holding:
+        if self._turns is not None and not self.has_turn:
             self._turns.take()
-            self.holding = True
+            self.has_turn = True
             holding(self)  # lent while the work waits on Slack (listener_threads.lending_the_turn)
 
-    def finish(self) -> None:
-        if self._turns is not None and self.holding:
-            self.holding = False
+    def give_back_turn(self) -> None:
+        if self._turns is not None and self.has_turn:
+            self.has_turn = False
             holding(None)
             self._turns.give_back()
 
@@ -106,7 +106,7 @@ def safely(handler: Listener, *, urgent: bool = False) -> Listener:
                 raise  # not answered yet: Bolt's error handler answers in its place
             context["on_failure"](error, body, None, client)
         finally:
-            answer.finish()
+            answer.give_back_turn()
 
     # Bolt passes what a listener's signature names: ours, plus the four the wrapper needs.
     parameters = {
