@@ -19,7 +19,6 @@ from collections.abc import Mapping
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
-from slack_bolt.request.internals import parse_body
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -61,18 +60,21 @@ def signature_problem(headers: Mapping[str, str], body: bytes, secret: str, now:
 
 
 def bolt_request(request: Request, body: bytes) -> BoltRequest:
-    """The request as Bolt reads it; `Malformed` when Bolt could not."""
+    """The request as Bolt reads it (Bolt parses the body as it is built: once); `Malformed`
+    when Bolt could not."""
     try:
         text = body.decode("utf-8")
-        parsed = parse_body(text, request.headers.get("content-type", "").split(";")[0] or None)  # as Bolt reads it
-    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, nested too deep
-        raise Malformed(f"the body cannot be parsed ({type(error).__name__})") from None
-    if not isinstance(parsed, dict):
-        raise Malformed("the body is not a JSON object")
+    except ValueError:
+        raise Malformed("the body is not UTF-8") from None
     try:
-        return BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+        bolt = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+    except (ValueError, RecursionError) as error:  # not JSON, nested too deep
+        raise Malformed(f"the body cannot be parsed ({type(error).__name__})") from None
     except Exception as error:  # Bolt reads fields of the body as it builds its context
         raise Malformed(f"Bolt cannot read the body ({type(error).__name__}: {error})") from None
+    if not isinstance(bolt.body, dict):
+        raise Malformed("the body is not a JSON object")
+    return bolt
 
 
 DRAIN_AT_MOST = 16 * MAX_BODY  # read past the limit this far, so the sender sees the 413, not a reset
