@@ -74,7 +74,7 @@ def commit_form(hub: Hub, user: str, initiative_id: int) -> Form:
 def check_commitment(hub: Hub, initiative_id: int, draft: Draft) -> dict[str, str]:
     """Problems keyed by field; empty when the commitment can be recorded."""
     with hub.sessions() as session:
-        initiative = initiatives.with_functions(session, initiative_id)
+        initiative = initiatives.outline(session, initiative_id)
     if initiative is None:
         return {"what": "This initiative no longer exists."}
     return commitments.validate(draft, initiative, known_today(hub, draft.owner)).problems

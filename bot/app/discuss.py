@@ -63,7 +63,7 @@ def receive(hub: Hub, event: Reply) -> bool:
     even if this process dies right after the answer. Replies elsewhere are not kept. Raises
     when the database cannot be reached: the caller answers 5xx, and Slack retries."""
     with transaction(hub.sessions) as session:
-        if initiatives.by_thread(session, event.channel, event.thread_ts) is None:
+        if not initiatives.has_thread(session, event.channel, event.thread_ts):
             return False
         events.store(session, event.event_id, asdict(event), hub.clock.now())
     return True

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.core import activity, rules
-from bot.core.initiatives import Refusal
+from bot.core.initiatives import Outline, Refusal
 from bot.core.text import clean
 from bot.db import rowcount
 from bot.models import Commitment, CommitmentChange, Initiative
@@ -47,7 +47,7 @@ class Draft:
     due: date | None
 
 
-def validate(draft: Draft, initiative: Initiative, today: date) -> Refusal:
+def validate(draft: Draft, initiative: Initiative | Outline, today: date) -> Refusal:
     refusal = Refusal()
     involved = initiative.function_keys
     if not rules.is_open(initiative):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -163,10 +163,34 @@ def get(session: Session, initiative_id: int) -> Initiative | None:
     return session.scalar(_loaded(select(Initiative).where(Initiative.id == initiative_id)))
 
 
-def with_functions(session: Session, initiative_id: int) -> Initiative | None:
-    """The initiative with its functions and nothing else loaded: what a form is checked
-    against before Slack is answered, so it reads as little as it can."""
-    return session.scalar(select(Initiative).where(Initiative.id == initiative_id).options(selectinload(Initiative.functions)))
+@dataclass(frozen=True)
+class Outline:
+    """An initiative as a form is checked against it before Slack is answered: read in one
+    plain statement, so the answer waits as little as it can."""
+
+    id: int
+    status: str
+    function_keys: list[str]
+
+
+def outline(session: Session, initiative_id: int) -> Outline | None:
+    rows = session.execute(
+        select(Initiative.status, InitiativeFunction.function_key)
+        .outerjoin(InitiativeFunction, InitiativeFunction.initiative_id == Initiative.id)
+        .where(Initiative.id == initiative_id)
+        .order_by(InitiativeFunction.id)
+    ).all()
+    if not rows:
+        return None
+    return Outline(initiative_id, rows[0].status, [row.function_key for row in rows if row.function_key is not None])
+
+
+def has_thread(session: Session, channel: str, ts: str) -> bool:
+    """Whether the message at (channel, ts) is an initiative's hub card or routed post: what
+    `by_thread` finds, asked in one plain statement (before Slack is answered)."""
+    hub_card = select(Initiative.id).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts)
+    routed = select(InitiativeFunction.id).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
+    return session.scalar(select(or_(hub_card.exists(), routed.exists()))) or False
 
 
 def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:

@@ -31,6 +31,7 @@ The predicates read `commitment.initiative`: load it together with many commitme
 from __future__ import annotations
 
 from datetime import MAXYEAR, date, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_
 
@@ -78,7 +79,14 @@ def too_far(day: date, today: date) -> bool:
 # --- initiatives -----------------------------------------------------------------------------
 
 
-def is_open(initiative: Initiative) -> bool:
+class HasStatus(Protocol):
+    """An initiative, or what a check read of it (bot.core.initiatives.Outline)."""
+
+    @property
+    def status(self) -> str: ...
+
+
+def is_open(initiative: HasStatus) -> bool:
     return initiative.status in OPEN_INITIATIVE_STATUSES
 
 
