@@ -47,6 +47,7 @@ class HubApp(App):
     """Bolt's app, counting each request it dispatches; `dispatch` returns at the ack."""
 
     metrics: Metrics
+    turns: Turns
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         body = req.body if isinstance(req.body, dict) else {}
@@ -54,7 +55,7 @@ class HubApp(App):
         started = time.perf_counter()
         outcome = "error"
         try:
-            with about(event_id=body.get("event_id"), user=req.context.user_id):
+            with about(event_id=body.get("event_id"), user=req.context.user_id), self.turns.answering():
                 response = super().dispatch(req)
             outcome = "ok" if response.status == 200 else "unhandled" if response.status == 404 else "error"
             return response
@@ -84,7 +85,7 @@ def create_app(
     )
 
     app.metrics = hub.metrics
-    turns = Turns()
+    app.turns = turns = Turns()
     checks = guard.register(app, settings)  # first: Bolt's own injection trips over some payloads a listener could not read either
 
     def tell_the_person(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> BoltResponse | None:

@@ -10,9 +10,10 @@ Bolt's error handler, which answers in their place (see bot/slack/errors.py).
 Turns after the answer: once a listener has answered, the rest of its work waits for its turn
 (`Turns`) before it goes on. The answers of the requests that arrive meanwhile then never queue
 behind that work, nor share the interpreter with more than TURNS threads doing it: under load
-the work waits, the answers do not. While the work waits on Slack, its turn is lent to the next
-listener. A listener whose work after the answer opens or updates a modal (`urgent`) takes no
-turn: a trigger lives three seconds.
+the work waits, the answers do not. A turn is handed out when no request is being answered (or
+after GIVE_WAY). While the work waits on Slack, its turn is lent to the next listener. A
+listener whose work after the answer opens or updates a modal (`urgent`) takes no turn: a
+trigger lives three seconds.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse
@@ -37,15 +39,41 @@ Listener = Callable[..., None]
 # (listener_threads.lending_the_turn), except inside a database transaction.
 TURNS = 1
 
+# How long work after an answer gives way to the answers of other requests at most, each time it
+# takes its turn (at its start, and after each wait on Slack).
+GIVE_WAY = 0.5
+
 
 class Turns:
-    """The turns at the work listeners do after answering, shared by one app's listeners."""
+    """The turns at the work listeners do after answering, shared by one app's listeners.
+
+    A turn is handed out when no request is being answered (`answering`), or once the taker has
+    given way for GIVE_WAY: work done beside an answer slows it (they share the interpreter),
+    while work that starts a few milliseconds later loses nothing. A burst of requests is
+    answered first and worked on after; under load that never stops, work still goes on."""
 
     def __init__(self, size: int = TURNS) -> None:
         self._free = threading.BoundedSemaphore(size)
+        self._answering = 0
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the dispatch of one request, until it is answered."""
+        with self._quiet:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._answering -= 1
+                if not self._answering:
+                    self._quiet.notify_all()
 
     def take(self) -> None:
         self._free.acquire()
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._answering, timeout=GIVE_WAY)
 
     def give_back(self) -> None:
         self._free.release()
