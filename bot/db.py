@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +14,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
+from sqlalchemy import ColumnElement, CursorResult, Engine, Result, any_, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 import migrations
 
@@ -60,6 +60,15 @@ def rowcount(result: Result[Any]) -> int:
 def insert_for(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT, which knows ON CONFLICT (both SQLite and Postgres have it)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def among(session: Session, column: QueryableAttribute[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`. On Postgres, one array parameter (`= ANY`): an IN list is one
+    parameter per value, and a statement of 500 of them is written out, sent and parsed anew
+    for each batch, while with an array it is the same statement whatever the batch."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 # SQLite lets one connection write at a time, and a connection that finds the file locked

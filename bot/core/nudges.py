@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Dialect, Table, TextClause, and_, bindparam, or_, select, text, update
@@ -30,6 +30,7 @@ from bot.core import health, rules
 from bot.core.calendar import WorkWeek
 from bot.core.health import Health
 from bot.core.nudge_claims import CANCELLED, CLAIMED, EXECUTIVE, PAIR, Delivery, not_in_flight, pair_key
+from bot.db import among
 from bot.models import Commitment, Initiative, Nudge, Pair
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def plan_batch(
     if after is not None:
         query = query.where(or_(Pair.next_check_at > after[0], and_(Pair.next_check_at == after[0], Pair.id > after[1])))
     if pair_ids is not None:
-        query = query.where(Pair.id.in_(pair_ids))
+        query = query.where(among(session, Pair.id, pair_ids))
     query = query.order_by(Pair.next_check_at, Pair.id).limit(limit)
     due = list(session.scalars(query if dry_run else query.with_for_update(skip_locked=True)))
     if not due:
@@ -108,9 +109,11 @@ def plan_batch(
     initiative_ids = {pair.initiative_id for pair in due}
     # What deciding reads: the initiatives, and of their commitments those that can stall a pair
     # (read apart, so that no initiative holds a partial collection of its commitments).
-    by_id = {initiative.id: initiative for initiative in session.scalars(select(Initiative).where(Initiative.id.in_(initiative_ids)))}
+    by_id = {
+        initiative.id: initiative for initiative in session.scalars(select(Initiative).where(among(session, Initiative.id, initiative_ids)))
+    }
     stalling: dict[int, list[Commitment]] = {initiative_id: [] for initiative_id in initiative_ids}
-    can_stall = select(Commitment).where(Commitment.initiative_id.in_(initiative_ids), Commitment.status.in_(health.CAN_STALL))
+    can_stall = select(Commitment).where(among(session, Commitment.initiative_id, initiative_ids), Commitment.status.in_(health.CAN_STALL))
     for commitment in session.scalars(can_stall.order_by(Commitment.id)):
         stalling[commitment.initiative_id].append(commitment)
     known = _Known.of(session, due, now)
@@ -170,22 +173,39 @@ def _unnest_update(dialect: Dialect, names: Sequence[str]) -> TextClause:
     return text(f"UPDATE {pairs} SET {assignments} FROM unnest({arrays}) AS decided({', '.join(names)}) WHERE {pairs}.id = decided.id")
 
 
+class First(NamedTuple):
+    """What deciding a pair reads of the first nudge of its round (read as rows, not objects)."""
+
+    status: str
+    sent_at: datetime | None
+    claimed_at: datetime
+    not_before: datetime
+
+
+_FIRST = (Nudge.status, Nudge.sent_at, Nudge.claimed_at, Nudge.not_before)
+
+
 @dataclass
 class _Known:
     """What the batch's pairs need from the nudges table, read in two queries for all of them."""
 
-    firsts: dict[str, Nudge]  # the level-1 nudge of each pair's current round, by key
+    firsts: dict[str, First]  # the level-1 nudge of each pair's current round, by key
     recent: dict[int, list[datetime]]  # level-1 nudges claimed within CAP_WINDOW, by pair
     ended: list[int] = field(default_factory=list)  # pairs whose round ended: their waiting nudges are cancelled together
 
     @classmethod
     def of(cls, session: Session, pairs: Sequence[Pair], now: datetime) -> _Known:
         keys = [pair_key(pair.id, pair.nudge_round, 1) for pair in pairs if pair.nudge_level >= 1]
-        firsts = {nudge.key: nudge for nudge in session.scalars(select(Nudge).where(Nudge.key.in_(keys)))} if keys else {}
+        firsts: dict[str, First] = {}
+        if keys:
+            for key, status, sent_at, claimed_at, not_before in session.execute(
+                select(Nudge.key, *_FIRST).where(among(session, Nudge.key, keys))
+            ):
+                firsts[key] = First(status, sent_at, claimed_at, not_before)
         recent: dict[int, list[datetime]] = {}
         rows = session.execute(
             select(Nudge.pair_id, Nudge.claimed_at).where(
-                Nudge.pair_id.in_([pair.id for pair in pairs]),
+                among(session, Nudge.pair_id, [pair.id for pair in pairs]),
                 Nudge.level == 1,
                 Nudge.status != CANCELLED,
                 Nudge.claimed_at > now - CAP_WINDOW,
@@ -273,10 +293,14 @@ def _decide(
             pair.state, pair.next_check_at = health.SNOOZED, pair.snoozed_until
             return []
         pair.snoozed_until = None
-    first = None
+    first: First | None = None
     if pair.nudge_level >= 1:
         key = pair_key(pair.id, pair.nudge_round, 1)
-        first = known.firsts.get(key) if known is not None else session.scalar(select(Nudge).where(Nudge.key == key))
+        if known is not None:
+            first = known.firsts.get(key)
+        else:
+            found = session.execute(select(*_FIRST).where(Nudge.key == key)).first()
+            first = First(*found) if found is not None else None
         met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
         if first is None or first.status == CANCELLED or met_since:
             end_round(
@@ -301,7 +325,7 @@ def _decide(
     return []
 
 
-def _nudged_at(nudge: Nudge) -> datetime:
+def _nudged_at(nudge: First) -> datetime:
     """When a nudge reached (or failed to reach) its people: the escalation clock starts there."""
     return nudge.sent_at or nudge.claimed_at
 
@@ -325,13 +349,15 @@ def cancel_waiting(session: Session, pair_ids: Sequence[int]) -> None:
     for: that sender checks the round again before posting, or has posted already.
     """
     waiting = (
-        select(Nudge.id).where(Nudge.pair_id.in_(pair_ids), Nudge.status == CLAIMED, not_in_flight()).with_for_update(skip_locked=True)
+        select(Nudge.id)
+        .where(among(session, Nudge.pair_id, pair_ids), Nudge.status == CLAIMED, not_in_flight())
+        .with_for_update(skip_locked=True)
     )
     ids = list(session.scalars(waiting))
     if ids:
         session.execute(
             update(Nudge)
-            .where(Nudge.id.in_(ids), Nudge.status == CLAIMED, not_in_flight())
+            .where(among(session, Nudge.id, ids), Nudge.status == CLAIMED, not_in_flight())
             .values(status=CANCELLED, error="the round ended before it was sent")
             .execution_options(synchronize_session=False)
         )
