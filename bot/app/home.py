@@ -29,7 +29,7 @@ def publish_home(hub: Hub, user_id: str) -> None:
     now = hub.clock.now()
     with hub.sessions() as session:
         data = home.gather(session, hub.settings, user_id, functions, today, now, viewer)
-    couples = [roadmap.shown(hub, user_id, pair, viewer, limit=roadmap.HOME_ITEMS) for pair in roadmap.couples_of(hub, user_id)]
+    couples = roadmap.shown_many(hub, user_id, roadmap.couples_of(hub, user_id), viewer, limit=roadmap.HOME_ITEMS)
     try:
         published = hub.gateway.publish_home(user_id, hub.render.home(data, hub.settings, couples))
     except InstallBroken:

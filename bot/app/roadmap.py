@@ -4,6 +4,7 @@ channel (bot.app.audience), so this runs after Slack is answered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.app import audience
@@ -40,10 +41,17 @@ def links_of(hub: Hub, found: Roadmap) -> Links:
 
 def shown(hub: Hub, user: str, functions: tuple[str, str], viewer: Viewer | None = None, *, limit: int | None = None) -> Shown:
     """`limit`: read only the first items of the roadmap (all are counted)."""
+    return shown_many(hub, user, [functions], viewer, limit=limit)[0]
+
+
+def shown_many(
+    hub: Hub, user: str, couples: Sequence[tuple[str, str]], viewer: Viewer | None = None, *, limit: int | None = None
+) -> list[Shown]:
+    """`shown` for several couples, read together (the App Home shows each couple of a lead)."""
     seen = viewer or audience.viewer(hub, user)
     with hub.sessions() as session:
-        found = roadmaps.build(session, hub.settings, hub.clock.now(), functions, seen.condition(), limit=limit)
-    return Shown(found, links_of(hub, found), restricted=not seen.everything)
+        found = roadmaps.build_many(session, hub.settings, hub.clock.now(), couples, seen.condition(), limit=limit)
+    return [Shown(roadmap, links_of(hub, roadmap), restricted=not seen.everything) for roadmap in found]
 
 
 def couples_of(hub: Hub, user: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ its first items while counting all of them in SQL. Nothing here knows Slack.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -157,93 +158,108 @@ def build(
     the first `limit` initiatives and commitments by date are read, overdue first (what a
     shortened roadmap shows), while every item is still counted in SQL: `items`, `later` and
     `undated` are the same either way."""
-    a, b = functions
+    return build_many(session, settings, now, [functions], visible, limit=limit)[0]
+
+
+def build_many(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    couples: Sequence[tuple[str, str]],
+    visible: ColumnElement[bool] | None = None,
+    *,
+    limit: int | None = None,
+) -> list[Roadmap]:
+    """The roadmaps of several couples (`build`'s, in the order given), read together: six
+    statements whatever their number, each couple's first `limit` items numbered in SQL."""
+    if not couples:
+        return []
     today = local_day(now, settings.tz)
     keys = month_keys(today)
     end = last_day(keys[-1])
     seen = visible if visible is not None else true()
+    wanted = or_(*(joint(a, b) for a, b in dict.fromkeys(ordered_pair(a, b) for a, b in couples)))
+    couple = (Pair.function_a, Pair.function_b)
+    found = {ordered_pair(a, b): _Found() for a, b in couples}
 
     # Initiatives: overdue once their target date has passed (they are open), else by date.
-    joint_open = and_(joint(a, b), rules.open_initiative(), seen)
+    joint_open = and_(wanted, rules.open_initiative(), seen)
     late_initiative = rules.past_target(today)
     coming_initiative = and_(Initiative.target_date >= today, Initiative.target_date <= end)
     counts = session.execute(
         _joint_initiatives(
+            *couple,
             func.count().filter(late_initiative),
             func.count().filter(coming_initiative),
             func.count().filter(Initiative.target_date > end),
             func.count().filter(Initiative.target_date.is_(None)),
-        ).where(joint_open)
-    ).one()
-    late_initiatives, coming_initiatives, later, undated = (int(n or 0) for n in counts)
-    initiatives: dict[str, list[RoadmapInitiative]] = {}
-    for overdue, condition in ((True, late_initiative), (False, coming_initiative)):
-        query = (
-            _joint_initiatives(
-                Initiative.id, Initiative.title, Initiative.target_date, Initiative.status, Initiative.hub_channel, Initiative.hub_ts
-            )
-            .where(joint_open, condition)
-            .order_by(Initiative.target_date, Initiative.id)
-            .limit(limit)
         )
-        for row in session.execute(query):
+        .where(joint_open)
+        .group_by(*couple)
+    )
+    for a, b, late, coming, later, undated in counts:
+        found[(a, b)].counted += int(late or 0) + int(coming or 0)
+        found[(a, b)].later += int(later or 0)
+        found[(a, b)].undated += int(undated or 0)
+    for overdue, condition in ((True, late_initiative), (False, coming_initiative)):
+        columns = (Initiative.id, Initiative.title, Initiative.target_date, Initiative.status, Initiative.hub_channel, Initiative.hub_ts)
+        query = _joint_initiatives(*couple, *columns).where(joint_open, condition)
+        for row in session.execute(_first(query, couple, (Initiative.target_date, Initiative.id), limit)):
             where = _bucket(row.target_date, overdue, keys)
             assert where is not None  # the condition keeps the dates within the months
-            initiatives.setdefault(where, []).append(
+            found[(row.function_a, row.function_b)].initiatives.setdefault(where, []).append(
                 RoadmapInitiative(row.id, row.title, row.target_date, row.status, overdue, row.hub_channel, row.hub_ts)
             )
 
     # Commitments between them, either way: promises still owed and requests still asked.
     between = and_(
         or_(
-            and_(Commitment.from_function == a, Commitment.to_function == b),
-            and_(Commitment.from_function == b, Commitment.to_function == a),
+            and_(Commitment.from_function == Pair.function_a, Commitment.to_function == Pair.function_b),
+            and_(Commitment.from_function == Pair.function_b, Commitment.to_function == Pair.function_a),
         ),
         or_(rules.live(), rules.request()),
         seen,
     )
     late_commitment = rules.overdue(today)
     coming_commitment = and_(not_(late_commitment), Commitment.due <= end)
-    counts = session.execute(
-        select(
-            func.count().filter(late_commitment),
-            func.count().filter(coming_commitment),
-            func.count().filter(and_(not_(late_commitment), Commitment.due > end)),
-        )
-        .select_from(Pair)
-        .join(Initiative, Initiative.id == Pair.initiative_id)
-        .join(Commitment, Commitment.initiative_id == Initiative.id)
-        .where(joint(a, b), between)
-    ).one()
-    late_commitments, coming_commitments, later_commitments = (int(n or 0) for n in counts)
-    later += later_commitments
-    commitments: dict[str, list[RoadmapCommitment]] = {}
-    for overdue, condition in ((True, late_commitment), (False, coming_commitment)):
-        rows = session.execute(
-            select(
-                Commitment.id,
-                Commitment.initiative_id,
-                Commitment.from_function,
-                Commitment.to_function,
-                Commitment.what,
-                Commitment.due,
-                Commitment.status,
-                Commitment.hub_channel,
-                Commitment.hub_ts,
-                Initiative.hub_channel.label("thread_channel"),
-                Initiative.hub_ts.label("thread_ts"),
-            )
+
+    def joint_commitments(*columns: Any) -> Select[Any]:
+        return (
+            select(*couple, *columns)
             .select_from(Pair)
             .join(Initiative, Initiative.id == Pair.initiative_id)
             .join(Commitment, Commitment.initiative_id == Initiative.id)
-            .where(joint(a, b), between, condition)
-            .order_by(Commitment.due, Commitment.id)
-            .limit(limit)
+            .where(wanted, between)
         )
-        for row in rows:
+
+    counts = session.execute(
+        joint_commitments(
+            func.count().filter(late_commitment),
+            func.count().filter(coming_commitment),
+            func.count().filter(and_(not_(late_commitment), Commitment.due > end)),
+        ).group_by(*couple)
+    )
+    for a, b, late, coming, later in counts:
+        found[(a, b)].counted += int(late or 0) + int(coming or 0)
+        found[(a, b)].later += int(later or 0)
+    for overdue, condition in ((True, late_commitment), (False, coming_commitment)):
+        query = joint_commitments(
+            Commitment.id,
+            Commitment.initiative_id,
+            Commitment.from_function,
+            Commitment.to_function,
+            Commitment.what,
+            Commitment.due,
+            Commitment.status,
+            Commitment.hub_channel,
+            Commitment.hub_ts,
+            Initiative.hub_channel.label("thread_channel"),
+            Initiative.hub_ts.label("thread_ts"),
+        ).where(condition)
+        for row in session.execute(_first(query, couple, (Commitment.due, Commitment.id), limit)):
             where = _bucket(row.due, overdue, keys)
             assert where is not None  # the condition keeps the dates within the months
-            commitments.setdefault(where, []).append(
+            found[(row.function_a, row.function_b)].commitments.setdefault(where, []).append(
                 RoadmapCommitment(
                     row.id,
                     row.initiative_id,
@@ -258,7 +274,32 @@ def build(
                     row.thread_ts,
                 )
             )
-    months = tuple(Month(key, tuple(initiatives.get(key, ())), tuple(commitments.get(key, ()))) for key in [OVERDUE, *keys])
-    counted = late_initiatives + coming_initiatives + late_commitments + coming_commitments
-    read = sum(len(month.initiatives) + len(month.commitments) for month in months)
-    return Roadmap(functions, today, months, later, undated, unread=counted - read)
+    return [found[ordered_pair(a, b)].roadmap((a, b), today, keys) for a, b in couples]
+
+
+@dataclass
+class _Found:
+    """What was read of one couple's roadmap so far."""
+
+    initiatives: dict[str, list[RoadmapInitiative]] = field(default_factory=dict)
+    commitments: dict[str, list[RoadmapCommitment]] = field(default_factory=dict)
+    counted: int = 0  # overdue or within the months, read or not
+    later: int = 0
+    undated: int = 0
+
+    def roadmap(self, functions: tuple[str, str], today: date, keys: list[str]) -> Roadmap:
+        months = tuple(Month(key, tuple(self.initiatives.get(key, ())), tuple(self.commitments.get(key, ()))) for key in [OVERDUE, *keys])
+        read = sum(len(month.initiatives) + len(month.commitments) for month in months)
+        return Roadmap(functions, today, months, self.later, self.undated, unread=self.counted - read)
+
+
+def _first(query: Select[Any], couple: tuple[Any, ...], order: tuple[Any, ...], limit: int | None) -> Select[Any]:
+    """The rows of `query` in `order`, each couple's first `limit` only (all without a limit)."""
+    if limit is None:
+        return query.order_by(*couple, *order)
+    numbered = query.add_columns(func.row_number().over(partition_by=couple, order_by=order).label("place")).subquery()
+    return (
+        select(numbered)
+        .where(numbered.c.place <= limit)
+        .order_by(*(numbered.c[name] for name in ("function_a", "function_b")), numbered.c.place)
+    )
