@@ -91,6 +91,20 @@ def test_a_shortened_roadmap_reads_the_first_items_and_counts_them_all(world):
     assert short.unread == 2
 
 
+def test_couples_read_together_are_each_read_as_alone(world):
+    ids = a_couple(world)
+    couples = [("it", "marketing"), ("hr", "it"), ("marketing", "hr"), ("marketing", "it")]
+    with world.hub.sessions() as session:
+        for limit in (None, 1):
+            together = roadmaps.build_many(session, world.hub.settings, paris(2, 15), couples, limit=limit)
+            alone = [roadmaps.build(session, world.hub.settings, paris(2, 15), couple, limit=limit) for couple in couples]
+            assert together == alone
+            assert [roadmap.functions for roadmap in together] == couples  # each in the order asked
+    it_hr = {m.key: [c.id for c in m.commitments] for m in together[1].months if m.commitments}
+    assert it_hr == {"2026-03": [ids["hr"]]}  # only the couple's own: none of marketing's
+    assert together[2].items == 0
+
+
 def test_the_roadmap_shows_only_what_the_viewer_may_see(world):
     a_couple(world)
     outsider = Viewer("U0HR1", everything=False, functions=("hr",))
