@@ -30,6 +30,8 @@ PENDING, DONE = "pending", "done"
 RETRY_AFTER = timedelta(minutes=1)  # a pending event this old lost its handler: handle it again
 MAX_ATTEMPTS = 5
 
+_STORE: dict[str, Any] = {}  # the INSERT of `store`, by dialect
+
 
 class AlreadyProcessed(Exception):
     """This event was handled before: the transaction holding the claim must be dropped."""
@@ -41,10 +43,11 @@ class AlreadyProcessed(Exception):
 
 def store(session: Session, event_id: str, payload: dict[str, Any], received_at: datetime) -> None:
     """Keep the event, pending, unless it is known already (a retry, a duplicate)."""
-    statement = insert_for(session)(ProcessedEvent).values(
-        event_id=event_id, received_at=received_at, status=PENDING, payload=payload, attempts=0
-    )
-    session.execute(statement.on_conflict_do_nothing(index_elements=["event_id"]))
+    dialect = session.get_bind().dialect.name
+    statement = _STORE.get(dialect)
+    if statement is None:  # built once per dialect: building costs about as much as running it
+        statement = _STORE[dialect] = insert_for(session)(ProcessedEvent).on_conflict_do_nothing(index_elements=["event_id"])
+    session.execute(statement, {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0})
 
 
 def claim(session: Session, event_id: str, received_at: datetime) -> None:

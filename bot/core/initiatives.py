@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -173,13 +173,26 @@ class Outline:
     function_keys: list[str]
 
 
+# What is read before Slack is answered is built once: building a statement costs about as much
+# as running it.
+_OUTLINE = (
+    select(Initiative.status, InitiativeFunction.function_key)
+    .outerjoin(InitiativeFunction, InitiativeFunction.initiative_id == Initiative.id)
+    .where(Initiative.id == bindparam("initiative_id"))
+    .order_by(InitiativeFunction.id)
+)
+_HAS_THREAD = select(
+    or_(
+        select(Initiative.id).where(Initiative.hub_channel == bindparam("channel"), Initiative.hub_ts == bindparam("ts")).exists(),
+        select(InitiativeFunction.id)
+        .where(InitiativeFunction.route_channel == bindparam("channel"), InitiativeFunction.route_ts == bindparam("ts"))
+        .exists(),
+    )
+)
+
+
 def outline(session: Session, initiative_id: int) -> Outline | None:
-    rows = session.execute(
-        select(Initiative.status, InitiativeFunction.function_key)
-        .outerjoin(InitiativeFunction, InitiativeFunction.initiative_id == Initiative.id)
-        .where(Initiative.id == initiative_id)
-        .order_by(InitiativeFunction.id)
-    ).all()
+    rows = session.execute(_OUTLINE, {"initiative_id": initiative_id}).all()
     if not rows:
         return None
     return Outline(initiative_id, rows[0].status, [row.function_key for row in rows if row.function_key is not None])
@@ -188,9 +201,7 @@ def outline(session: Session, initiative_id: int) -> Outline | None:
 def has_thread(session: Session, channel: str, ts: str) -> bool:
     """Whether the message at (channel, ts) is an initiative's hub card or routed post: what
     `by_thread` finds, asked in one plain statement (before Slack is answered)."""
-    hub_card = select(Initiative.id).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts)
-    routed = select(InitiativeFunction.id).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
-    return session.scalar(select(or_(hub_card.exists(), routed.exists()))) or False
+    return session.scalar(_HAS_THREAD, {"channel": channel, "ts": ts}) or False
 
 
 def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:
