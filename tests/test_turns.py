@@ -61,3 +61,25 @@ def test_one_turn_at_a_time_whatever_the_answers(monkeypatch):
     assert not waiting.wait(0.3)  # the first holds the only turn
     turns.give_back()
     assert waiting.wait(10)
+
+
+def test_those_waiting_for_the_turn_give_way_side_by_side(monkeypatch):
+    monkeypatch.setattr(safely, "GIVE_WAY", 0.5)
+    turns = Turns(1)
+    done = []
+
+    def work() -> None:
+        turns.take()
+        done.append(time.monotonic())
+        turns.give_back()
+
+    with turns.answering():  # answers that never end: each taker gives way its half second
+        started = time.monotonic()
+        workers = [threading.Thread(target=work, daemon=True) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(10)
+    assert len(done) == 6
+    # Side by side: about half a second for all six, where one after the other would take three.
+    assert 0.5 <= max(done) - started < 2.0

@@ -13,7 +13,7 @@ behind that work, nor share the interpreter with more than TURNS threads doing i
 the work waits, the answers do not. A turn is handed out when no request is being answered (or
 after GIVE_WAY). While the work waits on Slack, its turn is lent to the next listener. A
 listener whose work after the answer opens or updates a modal (`urgent`) takes no turn: a
-trigger lives three seconds.
+trigger lives three seconds. Nor does one that has no work after its answer (`urgent` too).
 """
 
 from __future__ import annotations
@@ -71,9 +71,11 @@ class Turns:
                     self._quiet.notify_all()
 
     def take(self) -> None:
-        self._free.acquire()
+        # Given way before the turn is waited for, not while it is held: those waiting for it
+        # give way side by side, and under endless load turns still follow each other at once.
         with self._quiet:
             self._quiet.wait_for(lambda: not self._answering, timeout=GIVE_WAY)
+        self._free.acquire()
 
     def give_back(self) -> None:
         self._free.release()

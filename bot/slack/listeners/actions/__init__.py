@@ -12,9 +12,9 @@ from bot.slack.listeners.safely import safely
 
 
 def register(app: App) -> None:
-    # urgent: the work after the answer opens or updates a modal, so it takes no turn
+    # urgent: the work after the answer opens or updates a modal (or there is none), so it takes no turn
     app.action(Action.JOURNEY_CHANGED.value)(safely(handle_journey_changed, urgent=True))
-    app.action(Action.OPEN_DISCUSSION.value)(safely(acknowledge_link))
+    app.action(Action.OPEN_DISCUSSION.value)(safely(acknowledge_link, urgent=True))  # nothing to do after the answer
     app.action(Action.COMMIT.value)(safely(handle_commit_button, urgent=True))
     app.action(Action.COMMITMENT_DONE.value)(safely(handle_done))
     app.action(Action.COMMITMENT_SLIP.value)(safely(handle_slip, urgent=True))

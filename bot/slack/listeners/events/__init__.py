@@ -13,5 +13,5 @@ from bot.slack.listeners.safely import safely
 def register(app: App) -> None:
     # Bolt runs the first listener that matches: replies first, then every other message.
     app.event({"type": "message", "subtype": REPLY_SUBTYPES})(safely(handle_thread_reply))
-    app.event("message")(safely(ignore_message))
+    app.event("message")(safely(ignore_message, urgent=True))  # nothing to do: no turn to wait for
     app.event("app_home_opened")(safely(handle_app_home_opened))
