@@ -1,12 +1,15 @@
 """Answers do not wait for work, and work does not wait for Slack: while the work of an earlier
 click is held up inside Slack, every new request is still answered at once, the later clicks'
 work goes on meanwhile (the held one lends its turn), and once Slack answers again every click
-is carried out exactly once."""
+is carried out exactly once. And work gives way: it waits while another request is being
+answered."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -14,6 +17,7 @@ from sqlalchemy import select
 from bot.models import Commitment
 from bot.slack.ids import Action
 from bot.slack.listener_threads import ANSWER_WITHIN
+from bot.slack.listeners import safely
 from bot.slack.listeners.safely import TURNS
 from tests.scenario.steps import click, propose, submit_commitment
 
@@ -70,6 +74,43 @@ def test_new_requests_are_answered_while_earlier_work_waits_for_slack(hub, emula
     home = json.dumps(emulator.home("U0CIO"))
     assert not any(f"Promise {n}" in home for n in range(CLICKS))  # the tab shows the last change
     assert emulator.errors() == []
+
+
+def test_work_waits_while_another_request_is_being_answered(hub, emulator, monkeypatch):
+    monkeypatch.setattr(safely, "GIVE_WAY", 30.0)
+    initiative = propose(hub, title="Customer 360", functions=["marketing", "it"])
+    due = date.today() + timedelta(days=20)
+    submit_commitment(hub, initiative.id, user_id="U0CIO", giver="it", taker="marketing", what="API spec", due=due)
+    with hub.runtime.sessions() as session:
+        commitment_id, ts = session.execute(select(Commitment.id, Commitment.hub_ts)).one()
+
+    # A /cdo help that stays in the middle of being answered until it is released.
+    held, release = threading.Event(), threading.Event()
+
+    def hold(body: dict, next: Callable[[], None]) -> None:
+        if body.get("command") and body.get("text") == "help":
+            held.set()
+            release.wait(30)
+        next()
+
+    hub.app.middleware(hold)
+    helped = []
+    asking = threading.Thread(target=lambda: helped.append(hub.command("help", user_id="U0HR1", settle=False)))
+    asking.start()
+    assert held.wait(10)
+
+    # The click is answered at once, but its work waits for the answer under way.
+    value = json.dumps({"commitment": commitment_id})
+    answer = click(hub, user_id="U0CIO", action_id=Action.COMMITMENT_DONE.value, value=value, message_ts=ts, settle=False)
+    assert answer.status == 200
+    time.sleep(0.5)  # time for the work to have gone on, were it not waiting
+    assert statuses(hub, [commitment_id]) == ["open"] and announced(emulator, initiative) == []
+
+    release.set()
+    asking.join(10)
+    assert helped and helped[0].status == 200
+    hub.settle()
+    assert statuses(hub, [commitment_id]) == ["done"] and len(announced(emulator, initiative)) == 1
 
 
 def statuses(hub, commitment_ids: list[int]) -> list[str]:
