@@ -93,13 +93,17 @@ def test_a_shortened_roadmap_reads_the_first_items_and_counts_them_all(world):
 
 def test_couples_read_together_are_each_read_as_alone(world):
     ids = a_couple(world)
-    couples = [("it", "marketing"), ("hr", "it"), ("marketing", "hr"), ("marketing", "it")]
+    couples = [("it", "marketing"), ("hr", "it"), ("marketing", "hr"), ("marketing", "it"), ("it", "marketing")]
+    hr_lead = Viewer("U0HR1", everything=False, functions=("hr",))
     with world.hub.sessions() as session:
-        for limit in (None, 1):
-            together = roadmaps.build_many(session, world.hub.settings, paris(2, 15), couples, limit=limit)
-            alone = [roadmaps.build(session, world.hub.settings, paris(2, 15), couple, limit=limit) for couple in couples]
+        for limit, seen in ((None, None), (1, None), (None, hr_lead.condition()), (1, hr_lead.condition())):
+            together = roadmaps.build_many(session, world.hub.settings, paris(2, 15), couples, seen, limit=limit)
+            alone = [roadmaps.build(session, world.hub.settings, paris(2, 15), couple, seen, limit=limit) for couple in couples]
             assert together == alone
             assert [roadmap.functions for roadmap in together] == couples  # each in the order asked
+        outsider = roadmaps.build_many(session, world.hub.settings, paris(2, 15), couples, hr_lead.condition())
+        assert [roadmap.items for roadmap in outsider] == [0, 2, 0, 0, 0]  # HR sees its own couple only
+        together = roadmaps.build_many(session, world.hub.settings, paris(2, 15), couples)
     it_hr = {m.key: [c.id for c in m.commitments] for m in together[1].months if m.commitments}
     assert it_hr == {"2026-03": [ids["hr"]]}  # only the couple's own: none of marketing's
     assert together[2].items == 0
