@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
@@ -117,16 +117,11 @@ def plan_batch(
     for commitment in session.scalars(can_stall.order_by(Commitment.id)):
         stalling[commitment.initiative_id].append(commitment)
     known = _Known.of(session, due, now)
+    deciding = _Deciding(session, settings, now, people, known)
     try:  # the whole batch at once; one failing pair makes it go again pair by pair
         # No flush pair by pair: the batch's changes to its pairs go out together at the end.
         with session.begin_nested(), session.no_autoflush:
-            deliveries = [
-                d
-                for pair in due
-                for d in _moved_on(
-                    pair, now, _decide(session, settings, now, people, pair, by_id[pair.initiative_id], stalling[pair.initiative_id], known)
-                )
-            ]
+            deliveries = [d for pair in due for d in _moved_on(pair, now, deciding.decide(pair, by_id, stalling))]
             if not dry_run:
                 _write_all(session, due, known.ended)
             for pair in due:  # written, or not to be: no flush may write them (again)
@@ -136,7 +131,7 @@ def plan_batch(
     except Exception:
         log.warning("a batch of %d pairs could not be decided at once; deciding them one by one", len(due), exc_info=True)
         session.expire_all()
-        deliveries = _pair_by_pair(session, settings, now, people, due, by_id, stalling, fatal)
+        deliveries = _pair_by_pair(replace(deciding, known=None), due, by_id, stalling, fatal)
     return Batch(deliveries, len(due), last if len(due) == limit else None)
 
 
@@ -225,10 +220,7 @@ def _moved_on(pair: Pair, now: datetime, decided: list[Delivery]) -> list[Delive
 
 
 def _pair_by_pair(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    people: People,
+    deciding: _Deciding,
     due: Sequence[Pair],
     by_id: dict[int, Initiative],
     stalling: dict[int, list[Commitment]],
@@ -237,12 +229,12 @@ def _pair_by_pair(
     """The batch again, each pair under its own savepoint: the one that fails is logged, rolled
     back alone and looked at again after RETRY_FAILED; the others are decided as usual."""
     deliveries: list[Delivery] = []
+    now = deciding.now
     for pair in due:
         pair_id, initiative_id = pair.id, pair.initiative_id
         try:
-            with session.begin_nested():
-                decided = _decide(session, settings, now, people, pair, by_id[initiative_id], stalling[initiative_id])
-                deliveries += _moved_on(pair, now, decided)
+            with deciding.session.begin_nested():
+                deliveries += _moved_on(pair, now, deciding.decide(pair, by_id, stalling))
         except fatal:
             raise
         except Exception:
@@ -264,18 +256,29 @@ def _begin_for_savepoints(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _decide(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    people: People,
-    pair: Pair,
-    initiative: Initiative,
-    stalling: Sequence[Commitment],
-    known: _Known | None = None,
-) -> list[Delivery]:
+@dataclass(frozen=True)
+class _Deciding:
+    """What deciding any pair of a batch takes besides the pair: `known` is what was read of the
+    nudges for the whole batch (None pair by pair, when each pair reads its own)."""
+
+    session: Session
+    settings: Settings
+    now: datetime
+    people: People
+    known: _Known | None = None
+
+    @property
+    def ended(self) -> list[int] | None:
+        return self.known.ended if self.known is not None else None
+
+    def decide(self, pair: Pair, by_id: dict[int, Initiative], stalling: dict[int, list[Commitment]]) -> list[Delivery]:
+        return _decide(self, pair, by_id[pair.initiative_id], stalling[pair.initiative_id])
+
+
+def _decide(deciding: _Deciding, pair: Pair, initiative: Initiative, stalling: Sequence[Commitment]) -> list[Delivery]:
     """What to do about one due pair; `stalling` holds the initiative's commitments that can
     stall a pair (health.CAN_STALL), or more."""
+    session, settings, now, known = deciding.session, deciding.settings, deciding.now, deciding.known
     if not rules.is_open(initiative) or not all(key in settings.functions for key in pair.functions):
         # A closed initiative, or a function no longer configured: looked at again weekly, in
         # case the initiative reopens or the function comes back.
@@ -284,7 +287,7 @@ def _decide(
     assessed = health.assess(pair, stalling, now, settings)
     if not assessed.stalled:
         if pair.nudge_level:
-            end_round(session, pair, ended=known.ended if known is not None else None)
+            end_round(session, pair, ended=deciding.ended)
         pair.state = assessed.state
         pair.next_check_at = assessed.changes_at
         return []
@@ -303,11 +306,9 @@ def _decide(
             first = First(*found) if found is not None else None
         met_since = first is not None and pair.last_joint_activity_at is not None and pair.last_joint_activity_at > _nudged_at(first)
         if first is None or first.status == CANCELLED or met_since:
-            end_round(
-                session, pair, ended=known.ended if known is not None else None
-            )  # they met after the nudge, yet something is still wrong: a new round
+            end_round(session, pair, ended=deciding.ended)  # they met after the nudge, yet something is still wrong: a new round
     if pair.nudge_level == 0:
-        return _nudge_pair(session, settings, now, people, pair, initiative, assessed, known)
+        return _nudge_pair(deciding, pair, initiative, assessed)
     assert first is not None
     week = WorkWeek.of(settings.nudges)
     if pair.nudge_level == 1:
@@ -317,7 +318,7 @@ def _decide(
         since = _nudged_at(first)
         pair.last_nudged_at = first.sent_at or pair.last_nudged_at
         if pair.blocked_by or week.working_days_between(since, now, settings.tz) >= settings.nudges.escalate_after_days:
-            return _escalate(settings, now, people, pair, initiative, assessed)
+            return _escalate(deciding, pair, initiative, assessed)
         pair.state = health.STALLED
         pair.next_check_at = week.add_working_days(since, settings.nudges.escalate_after_days, settings.tz)
         return []
@@ -363,16 +364,8 @@ def cancel_waiting(session: Session, pair_ids: Sequence[int]) -> None:
         )
 
 
-def _nudge_pair(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    people: People,
-    pair: Pair,
-    initiative: Initiative,
-    assessed: Health,
-    known: _Known | None = None,
-) -> list[Delivery]:
+def _nudge_pair(deciding: _Deciding, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+    session, settings, now, people, known = deciding.session, deciding.settings, deciding.now, deciding.people, deciding.known
     pair.state = health.STALLED
     if known is not None:
         recent = sorted(set(known.recent.get(pair.id, [])))
@@ -420,7 +413,8 @@ def escalation_recipients(initiative: Initiative, settings: Settings, people: Pe
     return [user for user in settings.hub.executives if people.reachable(user)]
 
 
-def _escalate(settings: Settings, now: datetime, people: People, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+def _escalate(deciding: _Deciding, pair: Pair, initiative: Initiative, assessed: Health) -> list[Delivery]:
+    settings, now, people = deciding.settings, deciding.now, deciding.people
     pair.nudge_level, pair.state, pair.next_check_at = 2, health.ESCALATED, now + RECHECK
     recipients = escalation_recipients(initiative, settings, people)
     if not recipients:
