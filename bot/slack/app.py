@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
@@ -24,7 +24,7 @@ from bot.slack import guard
 from bot.slack.errors import answer_failure
 from bot.slack.gateway import make_client
 from bot.slack.ids import BadValue
-from bot.slack.inbox import keep_replies
+from bot.slack.inbox import KeepReplies
 from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.safely import Turns
@@ -44,12 +44,18 @@ class ContextCopying(Executor):
 
 
 class HubApp(App):
-    """Bolt's app, counting each request it dispatches; `dispatch` returns at the ack."""
+    """Bolt's app, counting each request it dispatches; `dispatch` returns at the ack.
+
+    `attached` goes into each request's context before Bolt dispatches it (the hub, the turns,
+    what tells a person about a failure after the answer): set here rather than by a middleware,
+    which Bolt would call with arguments it builds anew for each request."""
 
     metrics: Metrics
     turns: Turns
+    attached: dict[str, Any]
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        req.context.update(self.attached)
         body = req.body if isinstance(req.body, dict) else {}
         kind = request_kind(guard.kind_of(body))
         started = time.perf_counter()
@@ -94,14 +100,9 @@ def create_app(
             return checks.on_error(error, body, response)
         return answer_failure(error, body, response, client, on_error)
 
-    @app.middleware
-    def attach_hub(context: BoltContext, next: Callable[[], None]) -> None:
-        context["hub"] = hub
-        context["turns"] = turns
-        context["on_failure"] = tell_the_person  # for failures after the answer (listeners/safely.py)
-        next()
-
-    app.middleware(keep_replies)
+    # on_failure: for failures after the answer (listeners/safely.py)
+    app.attached = {"hub": hub, "turns": turns, "on_failure": tell_the_person}
+    app.use(KeepReplies())
     app.error(tell_the_person)
 
     register_listeners(app, settings)

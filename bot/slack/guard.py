@@ -390,13 +390,19 @@ class Guard:
         return self.answer(kind, body)
 
 
+SCREENED = "screened"  # in a request's context: web.py ran `inspect` on it before Bolt
+
+
 class GuardMiddleware(Middleware):
-    """The check as a global middleware (for Socket Mode, where no web.py runs)."""
+    """The check as a global middleware (for Socket Mode, where no web.py runs; a request
+    web.py checked already is not checked twice)."""
 
     def __init__(self, guard: Guard) -> None:
         self.guard = guard
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        if req.context.get(SCREENED):
+            return next()
         refusal = inspect(req.body)
         if refusal is None:
             return next()

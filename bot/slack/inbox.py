@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
-from slack_bolt import BoltContext, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import discuss
@@ -21,12 +21,19 @@ from bot.slack.listeners.events.thread_reply import is_person_reply, read_reply
 log = logging.getLogger(__name__)
 
 
-def keep_replies(body: dict[str, Any], context: BoltContext, next: Callable[[], Any]) -> Any:
-    event = body.get("event") if body.get("type") == "event_callback" else None
-    if isinstance(event, dict) and is_person_reply(event, context.bot_user_id):
-        try:
-            discuss.receive(context["hub"], read_reply(event, body.get("event_id")))
-        except SQLAlchemyError as failure:
-            log.warning("event %s was not kept (%s): answered 503 so that Slack retries it", body.get("event_id"), type(failure).__name__)
-            return BoltResponse(status=503, body="")
-    return next()
+class KeepReplies(Middleware):
+    """A global middleware of its own class: Bolt calls it as it is, where a function given to
+    `app.middleware` would be called with arguments built anew for every request."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body = req.body
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and is_person_reply(event, req.context.bot_user_id):
+            try:
+                discuss.receive(req.context["hub"], read_reply(event, body.get("event_id")))
+            except SQLAlchemyError as failure:
+                log.warning(
+                    "event %s was not kept (%s): answered 503 so that Slack retries it", body.get("event_id"), type(failure).__name__
+                )
+                return BoltResponse(status=503, body="")
+        return next()

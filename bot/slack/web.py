@@ -126,6 +126,7 @@ def create_web_app(app: App, hub: Hub) -> Starlette:
         if refusal:
             hub.metrics.request(request_kind(refusal.kind), "refused")
             return to_starlette_response(screen.refuse(refusal, bolt.body))
+        bolt.context[guard.SCREENED] = True
         try:
             # Bolt's dispatch blocks until the listener acks; keep it off the event loop.
             bolt_response = await run_in_threadpool(app.dispatch, bolt)
