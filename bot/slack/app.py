@@ -15,6 +15,8 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_sdk import WebClient
 
 from bot.app.hub import Hub
@@ -43,6 +45,24 @@ class ContextCopying(Executor):
         self.inner.shutdown(wait, cancel_futures=cancel_futures)
 
 
+class BodyMatcher(ListenerMatcher):
+    """One of Bolt's built-in matchers (the kind of request, a callback or action ID, an event
+    type), asked with the body alone, which is all it reads. Bolt asks each listener's matcher
+    in turn until one matches, and would build every argument a listener can name for each."""
+
+    def __init__(self, func: Callable[..., bool]) -> None:
+        self.func = func
+
+    @classmethod
+    def of(cls, matcher: ListenerMatcher) -> ListenerMatcher:
+        if isinstance(matcher, BuiltinListenerMatcher) and matcher.arg_names == ["body"]:
+            return cls(matcher.func)  # type: ignore[arg-type]
+        return matcher
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        return self.func(body=req.body)
+
+
 class HubApp(App):
     """Bolt's app, counting each request it dispatches; `dispatch` returns at the ack.
 
@@ -53,6 +73,9 @@ class HubApp(App):
     metrics: Metrics
     turns: Turns
     attached: dict[str, Any]
+
+    def _register_listener(self, functions: Any, primary_matcher: ListenerMatcher, *args: Any, **kwargs: Any) -> Any:
+        return super()._register_listener(functions, BodyMatcher.of(primary_matcher), *args, **kwargs)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         req.context.update(self.attached)
