@@ -446,8 +446,11 @@ def listeners_read(body: dict[str, Any]) -> None:
 
 
 def replica() -> tuple[App, list[Exception]]:
-    """An app with the guard, a custom middleware like the hub's, and a listener that does nothing
-    wherever the hub has one: Bolt's own reading of a body, with no Slack and no database."""
+    """An app with the guard, a middleware function, and a listener that does nothing wherever
+    the hub has one: Bolt's own reading of a body (the arguments it builds for a middleware
+    function, a matcher and a listener), with no Slack and no database. The hub's app asks its
+    matchers with the body alone (bot/slack/app.py `BodyMatcher`), but Bolt still builds every
+    listener's arguments."""
     failures: list[Exception] = []
     app = App(
         signing_secret="unused in socket mode",

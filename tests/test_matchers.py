@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slack_bolt import BoltRequest, BoltResponse
-from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack.app import BodyMatcher
 from bot.slack.ids import Action, Shortcut, View
+from bot.slack.listeners import register_listeners
 
 IDS = [*(a.value for a in Action), *(v.value for v in View), *(s.value for s in Shortcut), "", "other", "commit "]
 TYPES = ["block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion", "event_callback", "other"]
@@ -57,7 +57,8 @@ def bodies(draw: st.DrawFn) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def listeners(tmp_path_factory, sqlite_template):
-    """The hub app's listeners (its app is made without being served)."""
+    """The hub app's listeners (its app is made without being served), each beside the same
+    listener registered on a plain Bolt app, which asks its matchers Bolt's own way."""
     import shutil
 
     from bot.sandbox.emulator import Emulator
@@ -67,14 +68,18 @@ def listeners(tmp_path_factory, sqlite_template):
     with Emulator() as emulator:
         local = LocalHub(demo_settings(f"sqlite:///{database}"), emulator, migrate=False)
         try:
-            yield local.app._listeners
+            plain = App(token="xoxb-unused", signing_secret="unused", token_verification_enabled=False)
+            register_listeners(plain, local.runtime.settings)
+            assert len(plain._listeners) == len(local.app._listeners)
+            yield list(zip(local.app._listeners, plain._listeners, strict=True))
         finally:
             local.runtime.close()
 
 
 def test_every_listener_is_asked_with_the_body_alone(listeners):
     assert listeners
-    assert all(isinstance(listener.matchers[0], BodyMatcher) for listener in listeners)
+    assert all(isinstance(hubs.matchers[0], BodyMatcher) for hubs, _plain in listeners)
+    assert not any(isinstance(plain.matchers[0], BodyMatcher) for _hubs, plain in listeners)
 
 
 @settings(max_examples=400, deadline=None)
@@ -82,9 +87,8 @@ def test_every_listener_is_asked_with_the_body_alone(listeners):
 def test_a_listener_matches_what_bolt_would_match(listeners, body):
     request = BoltRequest(body=body, mode="socket_mode")
     response = BoltResponse(status=404)
-    for listener in listeners:
-        cheap = listener.matchers[0]
-        assert cheap.matches(request, response) == BuiltinListenerMatcher(func=cheap.func).matches(request, response), (
-            listener.ack_function.__name__,
+    for hubs, plain in listeners:
+        assert hubs.matchers[0].matches(request, response) == plain.matchers[0].matches(request, response), (
+            hubs.ack_function.__name__,
             body,
         )
