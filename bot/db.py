@@ -55,6 +55,8 @@ def _postgres_settings(dbapi_connection: Any, _record: Any) -> None:
     # jit_above_cost, and the hub's larger reads pass it (a lead's roadmap, a sweep's batch)
     # while they take tens of milliseconds; compiling cost more than it saved (measured at
     # 10,000 initiatives: a lead's roadmap statements 235 ms with it, 136 ms without).
+    if dbapi_connection.info.server_version < 110000:
+        return  # before Postgres 11 there is no JIT, nor its setting
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
     dbapi_connection.commit()  # a SET rolled back with its transaction would be undone
