@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
 
+from sqlalchemy import event
+
+from bot.app import follow
 from bot.sandbox.harness import DEMO_CONFIG
 from tests.scenario.steps import propose, sqlite_only, submit_commitment
 
@@ -34,6 +38,30 @@ def test_list_filters_by_person_and_function(hub):
     assert "none yet" in stalled
     unknown = json.dumps(hub.command("list <!here>", user_id="U0IT1").json)
     assert "neither" in unknown and "<!here>" not in unknown
+
+
+def test_a_list_reads_the_initiatives_and_their_functions_only(hub):
+    """What a list shows, and no more: not each initiative's pairs, commitments or obstacles."""
+    first = propose(hub, user_id="U0CMO", title="Customer 360", functions=["marketing", "it", "hr"], sponsor="U0CEO")
+    answer = submit_commitment(
+        hub, first.id, user_id="U0MK1", giver="marketing", taker="it", what="Segments", due=date.today() + timedelta(days=9)
+    )
+    assert answer.status == 200 and not answer.body_text.strip(), answer.body_text
+    read: list[str] = []
+
+    def reading(_conn, _cursor, statement, *_args) -> None:
+        read.append(statement)
+
+    event.listen(hub.runtime.engine, "before_cursor_execute", reading)
+    try:
+        found = follow.listing(hub.runtime, "U0IT1", "")
+    finally:
+        event.remove(hub.runtime.engine, "before_cursor_execute", reading)
+    assert [initiative.title for initiative in found.initiatives] == ["Customer 360"]
+    assert found.initiatives[0].function_keys == ["marketing", "it", "hr"]
+    tables = [re.findall(r"FROM (\w+)", statement)[0] for statement in read if statement.lstrip().upper().startswith("SELECT")]
+    assert tables.count("initiatives") == 1 and tables.count("initiative_functions") == 1, read
+    assert not {"pairs", "commitments", "initiative_obstacles"} & set(tables), read
 
 
 @sqlite_only
