@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -181,12 +182,22 @@ _OUTLINE = (
     .where(Initiative.id == bindparam("initiative_id"))
     .order_by(InitiativeFunction.id)
 )
+
+
+def _hub_card(channel: Any, ts: Any) -> ColumnElement[bool]:
+    """The initiative whose hub card is the message at (channel, ts)."""
+    return and_(Initiative.hub_channel == channel, Initiative.hub_ts == ts)
+
+
+def _routed_post(channel: Any, ts: Any) -> ColumnElement[bool]:
+    """The route whose post is the message at (channel, ts)."""
+    return and_(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
+
+
 _HAS_THREAD = select(
     or_(
-        select(Initiative.id).where(Initiative.hub_channel == bindparam("channel"), Initiative.hub_ts == bindparam("ts")).exists(),
-        select(InitiativeFunction.id)
-        .where(InitiativeFunction.route_channel == bindparam("channel"), InitiativeFunction.route_ts == bindparam("ts"))
-        .exists(),
+        select(Initiative.id).where(_hub_card(bindparam("channel"), bindparam("ts"))).exists(),
+        select(InitiativeFunction.id).where(_routed_post(bindparam("channel"), bindparam("ts"))).exists(),
     )
 )
 
@@ -206,10 +217,10 @@ def has_thread(session: Session, channel: str, ts: str) -> bool:
 
 def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:
     """The initiative whose hub card or routed post is the message at (channel, ts)."""
-    found = session.scalar(select(Initiative).where(Initiative.hub_channel == channel, Initiative.hub_ts == ts))
+    found = session.scalar(select(Initiative).where(_hub_card(channel, ts)))
     if found:
         return found
-    route = session.scalar(select(InitiativeFunction).where(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts))
+    route = session.scalar(select(InitiativeFunction).where(_routed_post(channel, ts)))
     return route.initiative if route else None
 
 
