@@ -298,8 +298,4 @@ def _first(query: Select[Any], couple: tuple[Any, ...], order: tuple[Any, ...], 
     if limit is None:
         return query.order_by(*couple, *order)
     numbered = query.add_columns(func.row_number().over(partition_by=couple, order_by=order).label("place")).subquery()
-    return (
-        select(numbered)
-        .where(numbered.c.place <= limit)
-        .order_by(*(numbered.c[name] for name in ("function_a", "function_b")), numbered.c.place)
-    )
+    return select(numbered).where(numbered.c.place <= limit).order_by(*(numbered.c[column.key] for column in couple), numbered.c.place)

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 class KeepReplies(Middleware):
-    """A global middleware of its own class: Bolt calls it as it is, where a function given to
-    `app.middleware` would be called with arguments built anew for every request."""
+    """Keeps a person's reply in a thread before Bolt answers its event, or answers 503. A
+    `Middleware` class, which Bolt calls as it is: a function given to `app.middleware` would be
+    called with arguments built anew for every request."""
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body

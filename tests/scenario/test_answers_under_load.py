@@ -99,11 +99,22 @@ def test_work_waits_while_another_request_is_being_answered(hub, emulator, monke
     asking.start()
     assert held.wait(10)
 
-    # The click is answered at once, but its work waits for the answer under way.
+    # The click is answered at once, but its work waits for the answer under way: once it has
+    # asked for its turn, nothing of it can happen before the help is answered.
+    asked, taken = threading.Event(), threading.Event()
+    take = hub.app.turns.take
+
+    def asking_for_the_turn() -> None:
+        asked.set()
+        take()
+        taken.set()
+
+    monkeypatch.setattr(hub.app.turns, "take", asking_for_the_turn)
     value = json.dumps({"commitment": commitment_id})
     answer = click(hub, user_id="U0CIO", action_id=Action.COMMITMENT_DONE.value, value=value, message_ts=ts, settle=False)
     assert answer.status == 200
-    time.sleep(0.5)  # time for the work to have gone on, were it not waiting
+    assert asked.wait(10)
+    assert not taken.wait(0.3)  # still waiting
     assert statuses(hub, [commitment_id]) == ["open"] and announced(emulator, initiative) == []
 
     release.set()
