@@ -20,7 +20,7 @@ from bot.errors import EXIT_CONFIG, CliError
 from bot.runtime import build_runtime
 from bot.scheduler import start as start_scheduler
 from bot.scheduler import stop as stop_scheduler
-from bot.slack.app import create_app
+from bot.slack.app import HubApp, create_app
 from bot.slack.web import OperatorServer, create_web_app
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def serve(
     return 0
 
 
-def run_http(app: App, hub: Hub, *, host: str, port: int) -> None:
+def run_http(app: HubApp, hub: Hub, *, host: str, port: int) -> None:
     import uvicorn
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)

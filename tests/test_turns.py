@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -83,3 +84,80 @@ def test_those_waiting_for_the_turn_give_way_side_by_side(monkeypatch):
     assert len(done) == 6
     # Side by side: about half a second for all six, where one after the other would take three.
     assert 0.5 <= max(done) - started < 2.0
+
+
+class Counted:
+    """A lock or condition of `Turns`, counting the threads that asked for it or wait in it."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.asked, self.waiting = inner, 0, 0
+
+    def acquire(self, *args, **kwargs):
+        self.asked += 1
+        return self.inner.acquire(*args, **kwargs)
+
+    def release(self) -> None:
+        self.inner.release()
+
+    def wait_for(self, predicate, timeout=None):
+        self.waiting += 1
+        try:
+            return self.inner.wait_for(predicate, timeout)
+        finally:
+            self.waiting -= 1
+
+    def __enter__(self):
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc):
+        return self.inner.__exit__(*exc)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_only_the_holder_of_the_turn_waits_for_the_answers_to_end(monkeypatch):
+    """Every other listener waits for the turn itself: the end of an answer wakes one thread,
+    not every listener that answered and waits to go on."""
+    monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
+    turns = Turns(1)
+    turns._free, turns._quiet = Counted(turns._free), Counted(turns._quiet)
+    answer = turns.answering()
+    answer.__enter__()
+    takers = [taker(turns) for _ in range(20)]
+    assert until(lambda: turns._free.asked == 20), "each taker asks for the turn at once"
+    assert until(lambda: turns._quiet.waiting == 1)
+    assert turns._quiet.waiting == 1 and not any(taken.is_set() for taken in takers)
+    answer.__exit__(None, None, None)
+    assert until(lambda: sum(taken.is_set() for taken in takers) == 1)
+    for given in range(2, 21):  # each one given back goes at once to the next: nothing is answered
+        turns.give_back()
+        assert until(lambda given=given: sum(taken.is_set() for taken in takers) == given)
+
+
+def test_a_request_is_being_answered_from_its_arrival_over_http(hub, monkeypatch):
+    """While its body is still arriving (read, then checked, before Bolt dispatches it), work
+    after earlier answers does not take its turn."""
+    monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
+    turns = hub.app.turns
+    host, port = hub.url.split("//", 1)[1].split("/", 1)[0].split(":")
+    body = b'{"type": "event_callback"}'
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        head = f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        connection.sendall(head.encode() + body[:5])
+        assert until(lambda: not turns.quiet()), "counted as being answered while its body arrives"
+        taken = taker(turns)
+        assert not taken.wait(0.3)
+        connection.sendall(body[5:])
+        assert connection.recv(4096).startswith(b"HTTP/1.1 401")  # not signed
+    assert taken.wait(10)
+    assert turns.quiet()

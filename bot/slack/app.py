@@ -98,7 +98,7 @@ def create_app(
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
     on_error: Callable[[Exception], None] | None = None,
-) -> App:
+) -> HubApp:
     """`on_error` also sees every error a listener raised (the tests keep them)."""
     settings = hub.settings
     app = HubApp(

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,7 @@ from bot.app.hub import Hub
 from bot.db import ping
 from bot.metrics import CONTENT_TYPE, request_kind
 from bot.slack import guard
+from bot.slack.app import HubApp
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +100,19 @@ async def read_body(request: Request) -> bytes | None:
     return None if too_large else b"".join(chunks)
 
 
-def create_web_app(app: App, hub: Hub) -> Starlette:
+def create_web_app(app: HubApp, hub: Hub) -> Starlette:
     screen = guard.Guard.for_app(app, hub.settings)
 
     def refused() -> None:
         hub.metrics.request("other", "refused")
 
     async def slack_events(request: Request) -> Response:
+        # Answering from the moment the request arrives, not only while Bolt dispatches it:
+        # work after earlier answers does not take its turn while this body is read and checked.
+        with app.turns.answering():
+            return await answer(request)
+
+    async def answer(request: Request) -> Response:
         body = await read_body(request)
         if body is None:
             refused()

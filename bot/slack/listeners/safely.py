@@ -8,12 +8,13 @@ listener fails after `ack()`, Bolt may replace the answer it already gave with n
 Bolt's error handler, which answers in their place (see bot/slack/errors.py).
 
 Turns after the answer: once a listener has answered, the rest of its work waits for its turn
-(`Turns`) before it goes on. The answers of the requests that arrive meanwhile then never queue
-behind that work, nor share the interpreter with more than TURNS threads doing it: under load
-the work waits, the answers do not. A turn is handed out when no request is being answered (or
-after GIVE_WAY). While the work waits on Slack, its turn is lent to the next listener. A
-listener whose work after the answer opens or updates a modal (`urgent`) takes no turn: a
-trigger lives three seconds. Nor does one that has no work after its answer (`urgent` too).
+(`Turns`) before it goes on. The answers of the requests that arrive meanwhile (from the moment
+they arrive over HTTP, bot/slack/web.py) then never queue behind that work, nor share the
+interpreter with more than TURNS threads doing it: under load the work waits, the answers do
+not. A turn is handed out when no request is being answered (or after GIVE_WAY). While the
+work waits on Slack, its turn is lent to the next listener. A listener whose work after the
+answer opens or updates a modal (`urgent`) takes no turn: a trigger lives three seconds. Nor
+does one that has no work after its answer (`urgent` too).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,8 +50,8 @@ class Turns:
     """The turns at the work listeners do after answering, shared by one app's listeners.
 
     A turn is handed out when no request is being answered (`answering`), or once the taker has
-    given way for GIVE_WAY: work done beside an answer slows it (they share the interpreter),
-    while work that starts a few milliseconds later loses nothing. A burst of requests is
+    given way for GIVE_WAY since it asked: work done beside an answer slows it (they share the
+    interpreter), while work that starts a few milliseconds later loses nothing. A burst of requests is
     answered first and worked on after; under load that never stops, work still goes on."""
 
     def __init__(self, size: int = TURNS) -> None:
@@ -59,7 +61,8 @@ class Turns:
 
     @contextmanager
     def answering(self) -> Iterator[None]:
-        """Around the dispatch of one request, until it is answered."""
+        """Around one request until it is answered: from its arrival over HTTP (bot/slack/web.py)
+        and around its dispatch (`HubApp.dispatch`, which Socket Mode requests reach alone)."""
         with self._quiet:
             self._answering += 1
         try:
@@ -70,12 +73,19 @@ class Turns:
                 if not self._answering:
                     self._quiet.notify_all()
 
+    def quiet(self) -> bool:
+        """No request is being answered."""
+        return not self._answering
+
     def take(self) -> None:
-        # Given way before the turn is waited for, not while it is held: those waiting for it
-        # give way side by side, and under endless load turns still follow each other at once.
-        with self._quiet:
-            self._quiet.wait_for(lambda: not self._answering, timeout=GIVE_WAY)
+        # The time spent waiting for the turn counts as given way: those waiting give way side
+        # by side, and under endless load turns still follow each other at once. Only those
+        # holding a turn wait for the answers to end, so the end of each answer wakes at most
+        # TURNS threads, not every listener waiting for its turn.
+        until = time.monotonic() + GIVE_WAY
         self._free.acquire()
+        with self._quiet:
+            self._quiet.wait_for(self.quiet, timeout=max(0.0, until - time.monotonic()))
 
     def give_back(self) -> None:
         self._free.release()
