@@ -44,6 +44,7 @@ class TrackingExecutor(ThreadPerListener):
     caller wait for the work listeners do after their ack."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._pending: set[Future] = set()
         self._lock = threading.Lock()
         self.failures: list[BaseException] = []
@@ -78,6 +79,7 @@ class TrackingExecutor(ThreadPerListener):
         if wait:
             with contextlib.suppress(TimeoutError):
                 self.wait_idle()
+        super().shutdown(wait=False)
 
 
 class LocalHub:

@@ -2,8 +2,9 @@
 answer the moment the listener gives it.
 
 A thread each: a listener that answered may wait a while for its turn at the work
-(listeners/safely.py). A pool of threads would fill up with such waiting listeners under load,
-and the next request's listener, which has not answered yet, would queue behind them.
+(listeners/safely.py). A pool of a fixed size would fill up with such waiting listeners under
+load, and the next request's listener, which has not answered yet, would queue behind them.
+Threads whose listener ended are kept a while and reused (`ThreadPerListener`).
 
 The answer at once: Bolt's dispatch submits the listener, then looks for its answer every 10 ms.
 A listener that reads the database before answering (a form checked before it is accepted)
@@ -14,7 +15,10 @@ until the listener says it has answered (`answered()`, which listeners/safely.py
 
 from __future__ import annotations
 
+import atexit
+import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
@@ -23,6 +27,7 @@ from typing import Any, Protocol
 from bot.db import in_transaction
 
 ANSWER_WITHIN = 3.0  # seconds; Bolt gives up on an answer after as long
+IDLE_FOR = 30.0  # seconds a listener thread waits for another listener before it ends
 
 _current = threading.local()
 
@@ -67,8 +72,23 @@ def lending_the_turn() -> Iterator[None]:
 
 
 class ThreadPerListener(Executor):
-    """Anything else submitted here (work after an answer given elsewhere) calls `answered()`
+    """Runs each listener in a thread no other listener is using: one that finished its last
+    listener and waits for the next (for IDLE_FOR at most), or else a new one. Starting a thread
+    costs more than the hand-over (and Python's bookkeeping of threads it must wait for at exit
+    grows with their number). Threads are daemons, waited for at exit instead (`shutdown`, and
+    `atexit` for any executor not shut down): a process told to stop finishes the work it
+    answered for.
+
+    Anything else submitted here (work after an answer given elsewhere) calls `answered()`
     first, or whoever submits it waits until it ends."""
+
+    def __init__(self) -> None:
+        self._threads_lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._idle = 0
+        self._threads: set[threading.Thread] = set()
+        self._closed = False
+        _running.add(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -84,9 +104,62 @@ class ThreadPerListener(Executor):
                 except BaseException as error:  # handed to whoever reads the future, as a pool would
                     future.set_exception(error)
             finally:
+                _current.answered = None
                 given.set()  # ended: whatever it answered is there
 
-        # Not a daemon: a process told to stop finishes the work it answered for, as a pool would.
-        threading.Thread(target=run, name="listener").start()
+        with self._threads_lock:
+            if self._closed:
+                raise RuntimeError("the listener threads were shut down")
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put(run)
+            else:
+                thread = threading.Thread(target=self._serve, args=(run,), name="listener", daemon=True)
+                self._threads.add(thread)
+                thread.start()
         given.wait(ANSWER_WITHIN)
         return future
+
+    def _serve(self, job: Callable[[], None] | None) -> None:
+        while job is not None:
+            job()
+            with self._threads_lock:
+                self._idle += 1
+            job = self._next()
+
+    def _next(self) -> Callable[[], None] | None:
+        """The next listener to run, or None once this thread has left: shut down, or idle for
+        IDLE_FOR. It leaves in the same breath as it looks at the queue, so no listener is
+        handed to it once it has decided to end."""
+        while True:
+            try:
+                job = self._jobs.get(timeout=IDLE_FOR)
+            except queue.Empty:
+                job = None
+            with self._threads_lock:
+                if job is None and not self._closed and not self._jobs.empty():
+                    continue  # handed over while it timed out
+                if job is None:
+                    self._idle -= 1
+                    self._threads.discard(threading.current_thread())
+                return job
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._threads_lock:
+            self._closed = True
+            threads = list(self._threads)
+            for _ in threads:
+                self._jobs.put(None)  # one for each thread: those idle now or once their listener ends
+        if wait:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()
+
+
+_running: weakref.WeakSet[ThreadPerListener] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_at_exit() -> None:
+    for executor in list(_running):
+        executor.shutdown(wait=True)
