@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, CursorResult, Engine, Result, any_, bindparam, create_engine, event, inspect, text
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, Result, any_, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -71,9 +71,10 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
 
 
-def insert_for(session: Session) -> Callable[..., Any]:
+def insert_for(where: Session | Connection) -> Callable[..., Any]:
     """The dialect's INSERT, which knows ON CONFLICT (both SQLite and Postgres have it)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
 def among(session: Session, column: QueryableAttribute[Any], values: Collection[Any]) -> ColumnElement[bool]:
@@ -93,8 +94,8 @@ _sqlite_writers: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary(
 _sqlite_writers_lock = threading.Lock()
 
 
-def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[object]:
-    engine = factory.kw.get("bind")
+def _writer_lock(factory: sessionmaker[Session] | Engine) -> AbstractContextManager[object]:
+    engine = factory if isinstance(factory, Engine) else factory.kw.get("bind")
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         return nullcontext()
     with _sqlite_writers_lock:
@@ -117,6 +118,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         with _writer_lock(factory), factory() as session, session.begin():
             yield session
+    finally:
+        _inside.depth -= 1
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[Connection]:
+    """`transaction` on a plain connection, without an ORM session: for a few statements where
+    the session's own work would cost more than they do (a reply kept before its answer)."""
+    _inside.depth = getattr(_inside, "depth", 0) + 1
+    try:
+        with _writer_lock(engine), engine.begin() as connection:
+            yield connection
     finally:
         _inside.depth -= 1
 

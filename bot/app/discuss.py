@@ -38,7 +38,7 @@ from bot.app.port import SlackUnavailable
 from bot.core import activity, events, initiatives
 from bot.core.calendar import local_day
 from bot.core.text import clean
-from bot.db import transaction
+from bot.db import statements, transaction
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,15 @@ class Reply:
 
 def receive(hub: Hub, event: Reply) -> bool:
     """Before Slack is answered: keep a reply in an initiative's thread, so that it is handled
-    even if this process dies right after the answer. Replies elsewhere are not kept. Raises
-    when the database cannot be reached: the caller answers 5xx, and Slack retries."""
-    with transaction(hub.sessions) as session:
-        if not initiatives.has_thread(session, event.channel, event.thread_ts):
-            return False
-        events.store(session, event.event_id, asdict(event), hub.clock.now())
-    return True
+    even if this process dies right after the answer. True when it is to be handled (`reply`);
+    False for a reply elsewhere (not kept) and for one handled already (a retry, a duplicate).
+    Raises when the database cannot be reached: the caller answers 5xx, and Slack retries."""
+    place = {"channel": event.channel, "ts": event.thread_ts}
+    with statements(hub.engine) as connection:
+        status = events.store_where(connection, initiatives.IS_THREAD, event.event_id, asdict(event), hub.clock.now(), **place)
+    if status == events.DONE:
+        _dropped(event)
+    return status == events.PENDING
 
 
 def catch_up(hub: Hub) -> int:
@@ -129,8 +131,12 @@ def record_reply(hub: Hub, event: Reply) -> list[str]:
             }
             return owed.owe_mirror(session, event.event_id, initiative.id, hub.clock.now(), **reply)
     except events.AlreadyProcessed:
-        log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)
+        _dropped(event)
         return []
+
+
+def _dropped(event: Reply) -> None:
+    log.info("event %s (reply %s in %s) was already handled: dropped", event.event_id, event.ts, event.channel)
 
 
 _prune = NowAndThen(PRUNE_EVERY)

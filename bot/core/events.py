@@ -3,7 +3,7 @@
 Slack retries an event it thinks was not received (x-slack-retry-num 1–3) and sometimes
 delivers it twice without saying so.
 
-- `store`, before Slack is answered: the event goes into `processed_events` as `pending`, with
+- `store_where`, before Slack is answered: the event goes into `processed_events` as `pending`, with
   what is needed to handle it. If the database cannot take it, the hub answers 5xx and Slack
   retries: an event answered 2xx is in the database.
 - `claim`, in the transaction of the event's effects: `pending` becomes `done` (or, for an event
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ PENDING, DONE = "pending", "done"
 RETRY_AFTER = timedelta(minutes=1)  # a pending event this old lost its handler: handle it again
 MAX_ATTEMPTS = 5
 
-_STORE: dict[str, Any] = {}  # the INSERT of `store`, by dialect
+_STORE: dict[tuple[str, Any], Any] = {}  # the INSERT of `store_where`, by dialect and condition
 
 
 class AlreadyProcessed(Exception):
@@ -41,16 +41,31 @@ class AlreadyProcessed(Exception):
         self.event_id = event_id
 
 
-def store(session: Session, event_id: str, payload: dict[str, Any], received_at: datetime) -> None:
-    """Keep the event, pending, unless it is known already (a retry, a duplicate)."""
-    dialect = session.get_bind().dialect.name
-    statement = _STORE.get(dialect)
-    if statement is None:  # built once per dialect: building costs about as much as running it
-        # On the table, not the mapped class: an INSERT of the class goes through the ORM's
-        # bulk-insert machinery, which costs more than the statement itself.
+def store_where(
+    connection: Connection, condition: ColumnElement[bool], event_id: str, payload: dict[str, Any], received_at: datetime, **params: Any
+) -> str | None:
+    """Keep the event, pending, if `condition` holds (its bind parameters in `params`), in one
+    statement. Its status once kept: PENDING (kept now, or kept before and not handled yet),
+    DONE (handled already: a retry, a duplicate); None when the condition does not hold."""
+    dialect = connection.dialect.name
+    key = (dialect, condition)
+    statement = _STORE.get(key)
+    if statement is None:  # built once: building costs about as much as running it
         table = ProcessedEvent.__table__
-        statement = _STORE[dialect] = insert_for(session)(table).on_conflict_do_nothing(index_elements=[table.c.event_id])
-    session.execute(statement, {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0})
+        row = select(*(bindparam(column.name, type_=column.type) for column in _kept_columns(table))).where(condition)
+        statement = _STORE[key] = (
+            insert_for(connection)(table)
+            .from_select([column.name for column in _kept_columns(table)], row)
+            # A duplicate changes nothing, and says where it stands.
+            .on_conflict_do_update(index_elements=[table.c.event_id], set_={"status": table.c.status})
+            .returning(table.c.status)
+        )
+    values = {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0}
+    return connection.execute(statement, {**values, **params}).scalar()
+
+
+def _kept_columns(table: Any) -> list[Any]:
+    return [table.c.event_id, table.c.received_at, table.c.status, table.c.payload, table.c.attempts]
 
 
 def claim(session: Session, event_id: str, received_at: datetime) -> None:

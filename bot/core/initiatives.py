@@ -194,11 +194,11 @@ def _routed_post(channel: Any, ts: Any) -> ColumnElement[bool]:
     return and_(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
 
 
-_HAS_THREAD = select(
-    or_(
-        select(Initiative.id).where(_hub_card(bindparam("channel"), bindparam("ts"))).exists(),
-        select(InitiativeFunction.id).where(_routed_post(bindparam("channel"), bindparam("ts"))).exists(),
-    )
+# Whether the message at (:channel, :ts) is an initiative's hub card or routed post: what
+# `by_thread` finds, as one condition with bind parameters (asked before Slack is answered).
+IS_THREAD = or_(
+    select(Initiative.id).where(_hub_card(bindparam("channel"), bindparam("ts"))).exists(),
+    select(InitiativeFunction.id).where(_routed_post(bindparam("channel"), bindparam("ts"))).exists(),
 )
 
 
@@ -207,12 +207,6 @@ def outline(session: Session, initiative_id: int) -> Outline | None:
     if not rows:
         return None
     return Outline(initiative_id, rows[0].status, [row.function_key for row in rows if row.function_key is not None])
-
-
-def has_thread(session: Session, channel: str, ts: str) -> bool:
-    """Whether the message at (channel, ts) is an initiative's hub card or routed post: what
-    `by_thread` finds, asked in one plain statement (before Slack is answered)."""
-    return session.scalar(_HAS_THREAD, {"channel": channel, "ts": ts}) or False
 
 
 def by_thread(session: Session, channel: str, ts: str) -> Initiative | None:

@@ -49,12 +49,12 @@ class TrackingExecutor(ThreadPerListener):
         self._lock = threading.Lock()
         self.failures: list[BaseException] = []
 
-    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
-        future = super().submit(fn, *args, **kwargs)
+    def _begin(self, fn: Callable, /, *args: Any, **kwargs: Any) -> tuple[Future, threading.Event]:
+        future, given = super()._begin(fn, *args, **kwargs)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)
-        return future
+        return future, given
 
     def _done(self, future: Future) -> None:
         with self._lock:

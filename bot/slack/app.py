@@ -7,11 +7,9 @@ the listener threads too.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -30,19 +28,6 @@ from bot.slack.inbox import KeepReplies
 from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.safely import Turns
-
-
-class ContextCopying(Executor):
-    """Runs each listener in the context (log fields) of the request that submitted it."""
-
-    def __init__(self, inner: Executor) -> None:
-        self.inner = inner
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return self.inner.submit(contextvars.copy_context().run, fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self.inner.shutdown(wait, cancel_futures=cancel_futures)
 
 
 class BodyMatcher(ListenerMatcher):
@@ -96,11 +81,12 @@ def create_app(
     hub: Hub,
     *,
     client: WebClient | None = None,
-    listener_executor: Executor | None = None,
+    listener_executor: ThreadPerListener | None = None,
     on_error: Callable[[Exception], None] | None = None,
 ) -> HubApp:
     """`on_error` also sees every error a listener raised (the tests keep them)."""
     settings = hub.settings
+    threads = listener_executor or ThreadPerListener()
     app = HubApp(
         name="cdo-hub",  # without a name, Bolt reads the whole call stack with its source to make one
         # Bolt hands this client to each listener; it retries like the gateway's.
@@ -109,7 +95,7 @@ def create_app(
         # The token is checked lazily on the first request instead of at start, so the
         # process can come up (and report itself on /healthz) while Slack is unreachable.
         token_verification_enabled=False,
-        listener_executor=ContextCopying(listener_executor or ThreadPerListener()),
+        listener_executor=threads,
         logger=logging.getLogger("bot.slack"),
     )
 
@@ -125,7 +111,7 @@ def create_app(
 
     # on_failure: for failures after the answer (listeners/safely.py)
     app.attached = {"hub": hub, "turns": turns, "on_failure": tell_the_person}
-    app.use(KeepReplies())
+    app.use(KeepReplies(threads))
     app.error(tell_the_person)
 
     register_listeners(app, settings)

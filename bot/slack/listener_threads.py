@@ -16,6 +16,7 @@ until the listener says it has answered (`answered()`, which listeners/safely.py
 from __future__ import annotations
 
 import atexit
+import contextvars
 import queue
 import threading
 import weakref
@@ -91,8 +92,20 @@ class ThreadPerListener(Executor):
         _running.add(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future, given = self._begin(fn, *args, **kwargs)
+        given.wait(ANSWER_WITHIN)
+        return future
+
+    def hand_over(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Work with no answer to give (it was given already): run as a listener is, and not
+        waited for."""
+        return self._begin(fn, *args, **kwargs)[0]
+
+    def _begin(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Future[Any], threading.Event]:
+        """`fn` started in a listener thread; the event is set once it answered or ended."""
         future: Future[Any] = Future()
         given = threading.Event()
+        context = contextvars.copy_context()  # the request's log fields, in the listener's lines too
 
         def run() -> None:
             _current.answered = given
@@ -100,7 +113,7 @@ class ThreadPerListener(Executor):
                 if not future.set_running_or_notify_cancel():
                     return
                 try:
-                    future.set_result(fn(*args, **kwargs))
+                    future.set_result(context.run(fn, *args, **kwargs))
                 except BaseException as error:  # handed to whoever reads the future, as a pool would
                     future.set_exception(error)
             finally:
@@ -117,8 +130,7 @@ class ThreadPerListener(Executor):
                 thread = threading.Thread(target=self._serve, args=(run,), name="listener", daemon=True)
                 self._threads.add(thread)
                 thread.start()
-        given.wait(ANSWER_WITHIN)
-        return future
+        return future, given
 
     def _serve(self, job: Callable[[], None] | None) -> None:
         while job is not None:

@@ -120,6 +120,30 @@ def test_retried_and_duplicated_events_are_recorded_and_mirrored_once(hub, initi
     assert handled == [(first.event_id, "done")]
 
 
+def test_a_reply_is_kept_once_and_a_retry_after_it_was_handled_is_not_handed_on(hub, initiative, caplog):
+    """`receive`, before the answer, in one statement: kept and to be handled while pending,
+    dropped once handled, and never kept outside an initiative's thread."""
+    channel, ts = routed_ts(initiative, "it")
+    kept = discuss.Reply(event_id="EvKEPT", channel=channel, thread_ts=ts, ts="1700000000.000100", user="U0IT1", text="Kept")
+    elsewhere = discuss.Reply(event_id="EvELSE", channel=channel, thread_ts="1600000000.000001", ts="1700000000.000200", user="U0IT1")
+
+    def stored() -> list[tuple[str, str]]:
+        with hub.runtime.sessions() as session:
+            rows = session.scalars(select(ProcessedEvent).where(ProcessedEvent.event_id.in_(["EvKEPT", "EvELSE"])))
+            return [(row.event_id, row.status) for row in rows]
+
+    assert discuss.receive(hub.runtime, kept) is True
+    assert discuss.receive(hub.runtime, kept) is True  # a retry before it was handled: handled by one of the two
+    assert stored() == [("EvKEPT", "pending")]
+    assert discuss.receive(hub.runtime, elsewhere) is False and stored() == [("EvKEPT", "pending")]
+    discuss.reply(hub.runtime, kept)
+    assert stored() == [("EvKEPT", "done")]
+    with caplog.at_level("INFO", logger="bot.app.discuss"):
+        assert discuss.receive(hub.runtime, kept) is False
+    assert "event EvKEPT (reply 1700000000.000100 in C0IT) was already handled: dropped" in caplog.text
+    assert stored() == [("EvKEPT", "done")] and activities(hub) == [("it", "U0IT1", "reply")]
+
+
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):
     channel, ts = routed_ts(initiative, "it")
     first, event = reply(hub, channel, "U0IT1", "Racing", ts, settle=False)

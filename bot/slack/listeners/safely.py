@@ -91,7 +91,28 @@ class Turns:
         self._free.release()
 
 
-class Answer:
+class HeldTurn:
+    """One thread's turn at the work after an answer: waited for, and given back when the work
+    ends; lent meanwhile while the work waits on Slack (listener_threads.lending_the_turn).
+    Without `turns` (urgent work), there is no turn to wait for."""
+
+    def __init__(self, turns: Turns | None) -> None:
+        self._turns, self.has_turn = turns, False
+
+    def wait_for_turn(self) -> None:
+        if self._turns is not None and not self.has_turn:
+            self._turns.take()
+            self.has_turn = True
+            holding(self)
+
+    def give_back_turn(self) -> None:
+        if self._turns is not None and self.has_turn:
+            self.has_turn = False
+            holding(None)
+            self._turns.give_back()
+
+
+class Answer(HeldTurn):
     """Bolt's `ack` for one listener: it answers Slack, tells the dispatch waiting for the answer
     at once (bot.slack.listener_threads), then waits for a turn before the listener goes on with
     its work, unless it has no `turns` (urgent work). `answer_only` gives the same answer without
@@ -99,7 +120,8 @@ class Answer:
     `/cdo` subcommand that opens a form)."""
 
     def __init__(self, ack: Ack, turns: Turns | None) -> None:
-        self.inner, self._turns, self.has_turn = ack, turns, False
+        super().__init__(turns)
+        self.inner = ack
 
     @property
     def response(self) -> BoltResponse | None:
@@ -110,18 +132,6 @@ class Answer:
         answered()
         self.wait_for_turn()
         return answer
-
-    def wait_for_turn(self) -> None:
-        if self._turns is not None and not self.has_turn:
-            self._turns.take()
-            self.has_turn = True
-            holding(self)  # lent while the work waits on Slack (listener_threads.lending_the_turn)
-
-    def give_back_turn(self) -> None:
-        if self._turns is not None and self.has_turn:
-            self.has_turn = False
-            holding(None)
-            self._turns.give_back()
 
 
 def answer_only(ack: Ack) -> Ack:

@@ -1,5 +1,6 @@
-"""A message event that may be a person's reply in an initiative's thread: read it, and hand
-it to `bot.app.discuss` (see there for what counts as activity and what is mirrored).
+"""A message event that may be a person's reply in a thread, and the reply read from it. Replies
+are kept and handed to `bot.app.discuss` before Bolt's listeners (bot/slack/inbox.py; see
+`discuss` for what counts as activity and what is mirrored).
 
 Bot messages never count and are never mirrored: subtype `bot_message`, any `bot_id`, or the
 hub's own bot user. Bolt already drops the hub's own messages (its ignoring_self_events
@@ -10,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import BoltContext
-
 from bot.app import discuss
 
-# Subtypes a person's reply may carry; everything else goes to `ignored.py`.
+# Subtypes a person's reply may carry.
 REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
@@ -44,8 +43,3 @@ def read_reply(event: dict[str, Any], event_id: str | None) -> discuss.Reply:
         text=event.get("text") or "",
         files=len(event.get("files") or []),
     )
-
-
-def handle_thread_reply(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-    if is_person_reply(event, context.bot_user_id):
-        discuss.reply(context["hub"], read_reply(event, body.get("event_id")))
