@@ -57,8 +57,11 @@ def _postgres_problem() -> str | None:
 EXTRA_WORKERS = 2
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    return (os.cpu_count() or 1) + EXTRA_WORKERS
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or config.option.numprocesses == "logical":
+        return None  # xdist's own answer
+    usable = getattr(os, "sched_getaffinity", None)  # the cores this process may use, where known
+    return (len(usable(0)) if usable else os.cpu_count() or 1) + EXTRA_WORKERS
 
 
 @pytest.fixture(scope="session")

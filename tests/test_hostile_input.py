@@ -44,7 +44,7 @@ from bot.slack.ids import (
     load,
 )
 from bot.slack.listeners.commands.call import parse_id
-from bot.slack.listeners.events.thread_reply import REPLY_SUBTYPES, is_person_reply, read_reply
+from bot.slack.listeners.events.thread_reply import is_person_reply, read_reply
 from bot.slack.listeners.views.propose import read_proposal
 from bot.slack.messages import InitiativeRef
 from bot.slack.modals import ChangeMeta, CommitMeta, ProposeMeta, State
@@ -472,7 +472,6 @@ def replica() -> tuple[App, list[Exception]]:
         app.view(view.value)(nothing)
     app.shortcut(Shortcut.PROPOSE_FROM_MESSAGE.value)(nothing)
     app.command(SETTINGS.slack.command)(nothing)
-    app.event({"type": "message", "subtype": REPLY_SUBTYPES})(nothing)
     app.event("message")(nothing)
     app.event("app_home_opened")(nothing)
     app.error(failures.append)

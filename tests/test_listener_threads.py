@@ -3,6 +3,7 @@ reused once its listener ends, and listeners finished before the process exits."
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
 import threading
@@ -79,6 +80,45 @@ def test_listeners_handed_over_as_threads_time_out_all_run(monkeypatch):
     finally:
         executor.shutdown()
     assert until(lambda: not executor._threads)
+
+
+class TimingOutOnce:
+    """The executor's queue, whose next wait runs out exactly while `meanwhile` happens."""
+
+    def __init__(self, inner: queue.SimpleQueue, meanwhile) -> None:
+        self.inner, self.meanwhile = inner, meanwhile
+
+    def get(self, timeout=None):
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+            raise queue.Empty
+        return self.inner.get(timeout=timeout)
+
+    def put(self, item) -> None:
+        self.inner.put(item)
+
+    def empty(self) -> bool:
+        return self.inner.empty()
+
+
+def test_a_listener_handed_over_as_the_thread_times_out_and_the_executor_shuts_down_runs():
+    executor = ThreadPerListener()
+    handed = []
+
+    def meanwhile() -> None:
+        handed.append(executor.hand_over(lambda: "ran"))  # to the idle thread, whose wait runs out
+        executor.shutdown(wait=False)
+
+    executor.submit(int).result(10)
+    assert until(lambda: executor._idle == 1)
+    executor._jobs = TimingOutOnce(executor._jobs, meanwhile)
+    with executor._threads_lock:  # a listener of its own, to have the idle thread wait again
+        executor._idle -= 1
+        executor._jobs.put(int)
+    assert until(lambda: len(handed) == 1)
+    assert handed[0].result(10) == "ran"
+    assert until(lambda: not executor._threads) and executor._idle == 0
 
 
 def test_shutdown_waits_for_the_listeners_at_work():

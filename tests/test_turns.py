@@ -152,12 +152,15 @@ def test_a_request_is_being_answered_from_its_arrival_over_http(hub, monkeypatch
     host, port = hub.url.split("//", 1)[1].split("/", 1)[0].split(":")
     body = b'{"type": "event_callback"}'
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        head = f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        head = (
+            f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0={'0' * 64}\r\n\r\n"
+        )
         connection.sendall(head.encode() + body[:5])
         assert until(lambda: not turns.quiet()), "counted as being answered while its body arrives"
         taken = taker(turns)
         assert not taken.wait(0.3)
         connection.sendall(body[5:])
-        assert connection.recv(4096).startswith(b"HTTP/1.1 401")  # not signed
+        assert connection.recv(4096).startswith(b"HTTP/1.1 401")  # a wrong signature
     assert taken.wait(10)
     assert turns.quiet()

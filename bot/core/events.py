@@ -56,7 +56,8 @@ def store_where(
         statement = _STORE[key] = (
             insert_for(connection)(table)
             .from_select([column.name for column in _kept_columns(table)], row)
-            # A duplicate changes nothing, and says where it stands.
+            # A duplicate changes nothing, and says where it stands. (On Postgres it waits for
+            # a transaction still claiming the same event, which holds no Slack call: briefly.)
             .on_conflict_do_update(index_elements=[table.c.event_id], set_={"status": table.c.status})
             .returning(table.c.status)
         )

@@ -42,7 +42,7 @@ def answered() -> None:
 
 
 class Turn(Protocol):
-    """A listener's turn at the work after its answer (listeners/safely.py `Answer`)."""
+    """A listener's turn at the work after its answer (listeners/safely.py `HeldTurn`)."""
 
     def give_back_turn(self) -> None: ...
 
@@ -117,7 +117,7 @@ class ThreadPerListener(Executor):
                 except BaseException as error:  # handed to whoever reads the future, as a pool would
                     future.set_exception(error)
             finally:
-                _current.answered = None
+                _current.answered = _current.turn = None  # nothing of it left for the thread's next listener
                 given.set()  # ended: whatever it answered is there
 
         with self._threads_lock:
@@ -147,14 +147,20 @@ class ThreadPerListener(Executor):
             try:
                 job = self._jobs.get(timeout=IDLE_FOR)
             except queue.Empty:
-                job = None
-            with self._threads_lock:
-                if job is None and not self._closed and not self._jobs.empty():
-                    continue  # handed over while it timed out
-                if job is None:
-                    self._idle -= 1
-                    self._threads.discard(threading.current_thread())
-                return job
+                with self._threads_lock:
+                    if not self._jobs.empty():
+                        continue  # handed over while it timed out (and ahead of a shutdown's markers)
+                    self._leave()
+                    return None
+            if job is None:  # shut down
+                with self._threads_lock:
+                    self._leave()
+            return job
+
+    def _leave(self) -> None:
+        """Under the lock: this thread takes no more listeners."""
+        self._idle -= 1
+        self._threads.discard(threading.current_thread())
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._threads_lock:

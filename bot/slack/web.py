@@ -109,6 +109,9 @@ def create_web_app(app: HubApp, hub: Hub) -> Starlette:
     async def slack_events(request: Request) -> Response:
         # Answering from the moment the request arrives, not only while Bolt dispatches it:
         # work after earlier answers does not take its turn while this body is read and checked.
+        # Not a request without Slack's signature header (work waits GIVE_WAY at most anyway).
+        if "x-slack-signature" not in request.headers:
+            return await answer(request)
         with app.turns.answering():
             return await answer(request)
 
