@@ -28,7 +28,9 @@ from typing import Any, Protocol
 from bot.db import in_transaction
 
 ANSWER_WITHIN = 3.0  # seconds; Bolt gives up on an answer after as long
-IDLE_FOR = 5.0  # seconds a listener thread waits for another listener before it ends: a burst's threads are reused, and gone soon after
+# Seconds a listener thread waits for another listener before it ends: a burst's threads are
+# reused, and gone soon after (each one kept costs memory).
+IDLE_FOR = 1.0
 
 _current = threading.local()
 
