@@ -122,6 +122,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         _inside.depth -= 1
 
 
+_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A plain connection for a read or two before Slack is answered: no ORM session, and on
+    Postgres no transaction to begin and roll back (autocommit), each one more round trip. Each
+    statement sees what was committed when it ran. (A commitment form's checks on Postgres:
+    1.05 ms of CPU through a session each for the initiative and the person, 0.38 ms here.)"""
+    reader = _readers.get(engine)
+    if reader is None:
+        postgres = engine.dialect.name == "postgresql"
+        reader = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+    with reader.connect() as connection:
+        yield connection
+
+
 @contextmanager
 def statements(engine: Engine) -> Iterator[Connection]:
     """`transaction` on a plain connection, without an ORM session: for a few statements where

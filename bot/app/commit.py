@@ -25,7 +25,7 @@ from bot.app.people import functions_of, known_today
 from bot.core import commitments, events, initiatives, permissions, requests
 from bot.core.commitments import Draft
 from bot.core.permissions import Way
-from bot.db import transaction
+from bot.db import reading, transaction
 from bot.logs import about
 from bot.models import Commitment, Initiative
 
@@ -73,11 +73,12 @@ def commit_form(hub: Hub, user: str, initiative_id: int) -> Form:
 
 def check_commitment(hub: Hub, initiative_id: int, draft: Draft) -> dict[str, str]:
     """Problems keyed by field; empty when the commitment can be recorded."""
-    with hub.sessions() as session:
-        initiative = initiatives.outline(session, initiative_id)
+    with reading(hub.engine) as connection:
+        initiative = initiatives.outline(connection, initiative_id)
+        today = known_today(hub, draft.owner, connection)
     if initiative is None:
         return {"what": "This initiative no longer exists."}
-    return commitments.validate(draft, initiative, known_today(hub, draft.owner)).problems
+    return commitments.validate(draft, initiative, today).problems
 
 
 def record(hub: Hub, initiative_id: int, draft: Draft, *, submission: str | None = None, on_behalf: bool = False) -> int | None:

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from bot.app.hub import Hub
 from bot.app.port import UserInfo
 from bot.core import activity
 from bot.core import people as rules
-from bot.db import insert_for, transaction
+from bot.db import insert_for, reading, transaction
 from bot.models import SlackUser
 
 USERS_FRESH = timedelta(days=1)
@@ -40,20 +40,27 @@ def local_today(hub: Hub, user: str) -> date:
     return hub.clock.now().astimezone(zone_of(hub, user)).date()
 
 
-def known(hub: Hub, user: str) -> UserInfo | None:
+_KNOWN = select(SlackUser.tz, SlackUser.is_bot, SlackUser.deleted).where(SlackUser.user_id == bindparam("user"))
+
+
+def known(hub: Hub, user: str, connection: Connection | None = None) -> UserInfo | None:
     """What the hub knows of a person without asking Slack: the directory's cache, else the
-    `slack_users` table the sweep keeps. For checks made before Slack is answered."""
+    `slack_users` table the sweep keeps (on `connection`, when the caller has one open). For
+    checks made before Slack is answered."""
     info = hub.directory.known_user(user)
     if info is not None:
         return info
-    with hub.sessions() as session:
-        row = session.get(SlackUser, user)
+    if connection is None:
+        with reading(hub.engine) as connection:
+            row = connection.execute(_KNOWN, {"user": user}).first()
+    else:
+        row = connection.execute(_KNOWN, {"user": user}).first()
     return UserInfo(user, user, row.tz, row.is_bot, row.deleted) if row is not None else None
 
 
-def known_today(hub: Hub, user: str) -> date:
+def known_today(hub: Hub, user: str, connection: Connection | None = None) -> date:
     """Today where the person is, as far as the hub knows without asking Slack."""
-    info = known(hub, user)
+    info = known(hub, user, connection)
     return hub.clock.now().astimezone(rules.zone(info.tz if info else None, hub.settings.tz)).date()
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import JOURNEYS, Settings
@@ -202,7 +202,7 @@ IS_THREAD = or_(
 )
 
 
-def outline(session: Session, initiative_id: int) -> Outline | None:
+def outline(session: Session | Connection, initiative_id: int) -> Outline | None:
     rows = session.execute(_OUTLINE, {"initiative_id": initiative_id}).all()
     if not rows:
         return None

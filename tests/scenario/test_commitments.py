@@ -7,8 +7,10 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from bot.app import commit
+from bot.core.commitments import Draft
 from bot.models import Activity, Commitment, Pair
 from bot.sandbox import forms
 from bot.slack.ids import Action, View
@@ -131,6 +133,34 @@ def _slip(hub, commitment_id: int, *, user_id: str, new_due: date, reason: str, 
         values={"due": {"value": forms.day(new_due)}, "reason": {"value": forms.text(reason)}},
         private_metadata=json.dumps({"commitment": commitment_id, "seen_due": seen_due.isoformat()}),
     )
+
+
+def test_a_form_is_checked_on_one_connection_without_a_transaction(hub):
+    """Before the answer: the initiative's outline and what is known of the person, two reads on
+    one plain connection, and on Postgres with no transaction begun and rolled back."""
+    initiative = propose(hub, functions=["marketing", "it"])
+    draft = Draft(owner="U0MK1", from_function="marketing", to_function="it", what="Segments", due=date.today() + timedelta(days=9))
+    checkouts: list[object] = []
+    statements: list[tuple[str, bool | None]] = []
+
+    def checkout(_dbapi, _record, proxy) -> None:
+        checkouts.append(proxy)
+
+    def executing(connection, _cursor, statement, *_args) -> None:
+        statements.append((statement.split()[0].upper(), getattr(connection.connection.dbapi_connection, "autocommit", None)))
+
+    engine = hub.runtime.engine
+    event.listen(engine.pool, "checkout", checkout)
+    event.listen(engine, "before_cursor_execute", executing)
+    try:
+        assert commit.check_commitment(hub.runtime, initiative.id, draft) == {}
+    finally:
+        event.remove(engine.pool, "checkout", checkout)
+        event.remove(engine, "before_cursor_execute", executing)
+    assert len(checkouts) == 1
+    assert [verb for verb, _ in statements] == ["SELECT", "SELECT"]
+    if engine.dialect.name == "postgresql":
+        assert all(autocommit for _, autocommit in statements)
 
 
 def test_slip_records_history_once_and_refuses_outsiders(hub):
