@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def until(condition, timeout: float = 10.0) -> bool:
+    """Whether `condition` came true within `timeout` seconds (looked at every 10 ms)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

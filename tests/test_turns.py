@@ -8,6 +8,7 @@ import time
 
 from bot.slack.listeners import safely
 from bot.slack.listeners.safely import Turns
+from tests.test_listener_threads import until
 
 
 def taker(turns: Turns) -> threading.Event:
@@ -114,15 +115,6 @@ class Counted:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
-
-
-def until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_only_the_holder_of_the_turn_waits_for_the_answers_to_end(monkeypatch):
