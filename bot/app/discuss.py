@@ -38,7 +38,7 @@ from bot.app.port import SlackUnavailable
 from bot.core import activity, events, initiatives
 from bot.core.calendar import local_day
 from bot.core.text import clean
-from bot.db import statements, transaction
+from bot.db import one_statement, transaction
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def receive(hub: Hub, event: Reply) -> bool:
     False for a reply elsewhere (not kept) and for one handled already (a retry, a duplicate).
     Raises when the database cannot be reached: the caller answers 5xx, and Slack retries."""
     place = {"channel": event.channel, "ts": event.thread_ts}
-    with statements(hub.engine) as connection:
+    with one_statement(hub.engine) as connection:
         status = events.store_where(connection, initiatives.IS_THREAD, event.event_id, asdict(event), hub.clock.now(), **place)
     if status == events.DONE:
         _dropped(event)

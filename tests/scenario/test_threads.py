@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
@@ -132,7 +132,20 @@ def test_a_reply_is_kept_once_and_a_retry_after_it_was_handled_is_not_handed_on(
             rows = session.scalars(select(ProcessedEvent).where(ProcessedEvent.event_id.in_(["EvKEPT", "EvELSE"])))
             return [(row.event_id, row.status) for row in rows]
 
-    assert discuss.receive(hub.runtime, kept) is True
+    statements: list[tuple[str, bool | None]] = []
+
+    def executing(connection, _cursor, statement, *_args) -> None:
+        statements.append((statement.split()[0].upper(), getattr(connection.connection.dbapi_connection, "autocommit", None)))
+
+    event.listen(hub.runtime.engine, "before_cursor_execute", executing)
+    try:
+        assert discuss.receive(hub.runtime, kept) is True
+    finally:
+        event.remove(hub.runtime.engine, "before_cursor_execute", executing)
+    # One statement, and on Postgres its own transaction: no BEGIN or COMMIT to wait for.
+    assert [verb for verb, _ in statements] == ["INSERT"]
+    if hub.runtime.engine.dialect.name == "postgresql":
+        assert statements[0][1] is True
     assert discuss.receive(hub.runtime, kept) is True  # a retry before it was handled: handled by one of the two
     assert stored() == [("EvKEPT", "pending")]
     assert discuss.receive(hub.runtime, elsewhere) is False and stored() == [("EvKEPT", "pending")]
