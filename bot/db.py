@@ -94,8 +94,8 @@ _sqlite_writers: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary(
 _sqlite_writers_lock = threading.Lock()
 
 
-def _writer_lock(factory: sessionmaker[Session] | Engine) -> AbstractContextManager[object]:
-    engine = factory if isinstance(factory, Engine) else factory.kw.get("bind")
+def _writer_lock(bind: sessionmaker[Session] | Engine) -> AbstractContextManager[object]:
+    engine = bind if isinstance(bind, Engine) else bind.kw.get("bind")
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         return nullcontext()
     with _sqlite_writers_lock:

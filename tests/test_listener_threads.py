@@ -69,7 +69,7 @@ def test_a_thread_idle_for_long_ends(monkeypatch):
     assert executor.submit(lambda: 42).result(10) == 42  # a new thread for the next one
 
 
-def test_listeners_handed_over_as_threads_time_out_all_run(monkeypatch):
+def test_listeners_submitted_as_threads_time_out_all_run(monkeypatch):
     """Threads deciding to end while listeners are handed to them: none is lost."""
     monkeypatch.setattr(listener_threads, "IDLE_FOR", 0.001)
     executor = ThreadPerListener()

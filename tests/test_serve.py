@@ -16,7 +16,7 @@ def test_serve_freezes_what_it_built_and_passes_the_interpreter_quickly(migrated
     seen: dict[str, object] = {}
 
     def run_http(app, hub, *, host: str, port: int) -> None:
-        seen.update(frozen=gc.get_freeze_count(), switch=sys.getswitchinterval(), app=app)
+        seen.update(frozen=gc.get_freeze_count(), switch=sys.getswitchinterval())
 
     monkeypatch.setattr(serve, "run_http", run_http)
     switch = sys.getswitchinterval()

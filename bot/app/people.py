@@ -7,6 +7,7 @@ Channel members and users come from the directory (cached); the rules themselves
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,11 +51,8 @@ def known(hub: Hub, user: str, connection: Connection | None = None) -> UserInfo
     info = hub.directory.known_user(user)
     if info is not None:
         return info
-    if connection is None:
-        with reading(hub.engine) as connection:
-            row = connection.execute(_KNOWN, {"user": user}).first()
-    else:
-        row = connection.execute(_KNOWN, {"user": user}).first()
+    with reading(hub.engine) if connection is None else nullcontext(connection) as reader:
+        row = reader.execute(_KNOWN, {"user": user}).first()
     return UserInfo(user, user, row.tz, row.is_bot, row.deleted) if row is not None else None
 
 

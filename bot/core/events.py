@@ -47,26 +47,21 @@ def store_where(
     """Keep the event, pending, if `condition` holds (its bind parameters in `params`), in one
     statement. Its status once kept: PENDING (kept now, or kept before and not handled yet),
     DONE (handled already: a retry, a duplicate); None when the condition does not hold."""
-    dialect = connection.dialect.name
-    key = (dialect, condition)
+    values = {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0}
+    key = (connection.dialect.name, condition)
     statement = _STORE.get(key)
     if statement is None:  # built once: building costs about as much as running it
         table = ProcessedEvent.__table__
-        row = select(*(bindparam(column.name, type_=column.type) for column in _kept_columns(table))).where(condition)
+        row = select(*(bindparam(name, type_=table.c[name].type) for name in values)).where(condition)
         statement = _STORE[key] = (
             insert_for(connection)(table)
-            .from_select([column.name for column in _kept_columns(table)], row)
+            .from_select(list(values), row)
             # A duplicate changes nothing, and says where it stands. (On Postgres it waits for
             # a transaction still claiming the same event, which holds no Slack call: briefly.)
             .on_conflict_do_update(index_elements=[table.c.event_id], set_={"status": table.c.status})
             .returning(table.c.status)
         )
-    values = {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0}
     return connection.execute(statement, {**values, **params}).scalar()
-
-
-def _kept_columns(table: Any) -> list[Any]:
-    return [table.c.event_id, table.c.received_at, table.c.status, table.c.payload, table.c.attempts]
 
 
 def claim(session: Session, event_id: str, received_at: datetime) -> None:

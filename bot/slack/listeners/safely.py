@@ -51,8 +51,9 @@ class Turns:
 
     A turn is handed out when no request is being answered (`answering`), or once the taker has
     given way for GIVE_WAY since it asked: work done beside an answer slows it (they share the
-    interpreter), while work that starts a few milliseconds later loses nothing. A burst of requests is
-    answered first and worked on after; under load that never stops, work still goes on."""
+    interpreter), while work that starts a few milliseconds later loses nothing. A burst of
+    requests is answered first and worked on after; under load that never stops, work still
+    goes on."""
 
     def __init__(self, size: int = TURNS) -> None:
         self._free = threading.BoundedSemaphore(size)
