@@ -27,6 +27,7 @@ so a crash between the two loses neither.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -62,13 +63,24 @@ def receive(hub: Hub, event: Reply) -> bool:
     """Before Slack is answered: keep a reply in an initiative's thread, so that it is handled
     even if this process dies right after the answer. True when it is to be handled (`reply`);
     False for a reply elsewhere (not kept) and for one handled already (a retry, a duplicate).
-    Raises when the database cannot be reached: the caller answers 5xx, and Slack retries."""
-    place = {"channel": event.channel, "ts": event.thread_ts}
-    with one_statement(hub.engine) as connection:
-        status = events.store_where(connection, initiatives.IS_THREAD, event.event_id, asdict(event), hub.clock.now(), **place)
+    Raises when the database cannot be reached: the caller answers 5xx, and Slack retries.
+    Replies arriving at the same moment are kept in one statement (bot.app.batches)."""
+    status = hub.batches.run(KEEP, event, lambda replies: keep(hub, replies))
     if status == events.DONE:
         _dropped(event)
     return status == events.PENDING
+
+
+KEEP = "replies kept"  # their batches in `hub.batches`
+
+
+def keep(hub: Hub, replies: Sequence[Reply]) -> list[str | None]:
+    """Keep these replies, where they are in an initiative's thread: the status of each, or
+    None for one that is not."""
+    incoming = [events.Incoming(r.event_id, asdict(r), {"channel": r.channel, "ts": r.thread_ts}) for r in replies]
+    with one_statement(hub.engine) as connection:
+        kept = events.store_where(connection, initiatives.is_thread, incoming, hub.clock.now())
+    return [kept.get(reply.event_id) for reply in replies]
 
 
 def catch_up(hub: Hub) -> int:

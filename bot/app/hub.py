@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app.batches import Batches
 from bot.app.coalesce import Coalescer
 from bot.app.port import DirectoryPort, Renderer, SlackPort
 from bot.clock import Clock, SystemClock
@@ -28,6 +29,7 @@ class Hub:
     clock: Clock = field(default_factory=SystemClock)
     metrics: Metrics = field(default_factory=Metrics)
     homes: Coalescer = field(default_factory=Coalescer)  # Home tabs being published (bot.app.home)
+    batches: Batches = field(default_factory=Batches)  # writes done together (bot.app.discuss.receive)
 
     def __post_init__(self) -> None:
         if self.metrics.database is None:

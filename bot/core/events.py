@@ -4,8 +4,9 @@ Slack retries an event it thinks was not received (x-slack-retry-num 1–3) and 
 delivers it twice without saying so.
 
 - `store_where`, before Slack is answered: the event goes into `processed_events` as `pending`, with
-  what is needed to handle it. If the database cannot take it, the hub answers 5xx and Slack
-  retries: an event answered 2xx is in the database.
+  what is needed to handle it (in one statement with those arriving at the same moment). If the
+  database cannot take it, the hub answers 5xx and Slack retries: an event answered 2xx is in
+  the database.
 - `claim`, in the transaction of the event's effects: `pending` becomes `done` (or, for an event
   that was never stored, a `done` row is inserted). A second delivery finds it done and is
   dropped, even when both arrive at once on two replicas; a crash before the commit leaves it
@@ -14,10 +15,12 @@ delivers it twice without saying so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +33,7 @@ PENDING, DONE = "pending", "done"
 RETRY_AFTER = timedelta(minutes=1)  # a pending event this old lost its handler: handle it again
 MAX_ATTEMPTS = 5
 
-_STORE: dict[tuple[str, Any], Any] = {}  # the INSERT of `store_where`, by dialect and condition
+_STORE: dict[tuple[Any, ...], Any] = {}  # the INSERTs of `store_where`, by dialect, condition, place and count
 
 
 class AlreadyProcessed(Exception):
@@ -41,27 +44,62 @@ class AlreadyProcessed(Exception):
         self.event_id = event_id
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """An event to keep: its payload, and the values (`place`) its condition is asked about."""
+
+    event_id: str
+    payload: dict[str, Any]
+    place: Mapping[str, str]
+
+
 def store_where(
-    connection: Connection, condition: ColumnElement[bool], event_id: str, payload: dict[str, Any], received_at: datetime, **params: Any
-) -> str | None:
-    """Keep the event, pending, if `condition` holds (its bind parameters in `params`), in one
-    statement. Its status once kept: PENDING (kept now, or kept before and not handled yet),
-    DONE (handled already: a retry, a duplicate); None when the condition does not hold."""
-    values = {"event_id": event_id, "received_at": received_at, "status": PENDING, "payload": payload, "attempts": 0}
-    key = (connection.dialect.name, condition)
+    connection: Connection, condition: Callable[..., ColumnElement[bool]], incoming: Sequence[Incoming], received_at: datetime
+) -> dict[str, str]:
+    """Keep each event, pending, whose place meets `condition` (called with a column for each
+    name of the place), in one statement for all of them. Each kept event's status by its
+    event_id: PENDING (kept now, or kept before and not handled yet) or DONE (handled already:
+    a retry, a duplicate); an event whose place does not meet the condition is not there."""
+    unique = list({event.event_id: event for event in incoming}.values())  # a retry beside its original: once
+    if not unique:
+        return {}
+    names = tuple(unique[0].place)
+    key = (connection.dialect.name, condition, names, len(unique))
     statement = _STORE.get(key)
-    if statement is None:  # built once: building costs about as much as running it
-        table = ProcessedEvent.__table__
-        row = select(*(bindparam(name, type_=table.c[name].type) for name in values)).where(condition)
-        statement = _STORE[key] = (
-            insert_for(connection)(table)
-            .from_select(list(values), row)
-            # A duplicate changes nothing, and says where it stands. (On Postgres it waits for
-            # a transaction still claiming the same event, which holds no Slack call: briefly.)
-            .on_conflict_do_update(index_elements=[table.c.event_id], set_={"status": table.c.status})
-            .returning(table.c.status)
+    if statement is None:  # built once for each number of events: building costs about as much as running it
+        statement = _STORE[key] = _store_statement(connection, condition, names, len(unique))
+    values: dict[str, Any] = {"received_at": received_at}
+    for n, event in enumerate(unique):
+        values |= {f"event_id_{n}": event.event_id, f"payload_{n}": event.payload}
+        values |= {f"{name}_{n}": event.place[name] for name in names}
+    return {event_id: status for event_id, status in connection.execute(statement, values)}
+
+
+def _store_statement(connection: Connection, condition: Callable[..., ColumnElement[bool]], names: tuple[str, ...], count: int) -> Any:
+    """INSERT … SELECT from one row of bind parameters per event, where the condition holds;
+    a duplicate changes nothing and says where it stands. (On Postgres it waits for a
+    transaction still claiming the same event, which holds no Slack call: briefly.)"""
+    table = ProcessedEvent.__table__
+    string = table.c.event_id.type
+    rows = union_all(
+        *(
+            select(
+                bindparam(f"event_id_{n}", type_=string).label("event_id"),
+                bindparam(f"payload_{n}", type_=table.c.payload.type).label("payload"),
+                *(bindparam(f"{name}_{n}", type_=string).label(name) for name in names),
+            )
+            for n in range(count)
         )
-    return connection.execute(statement, {**values, **params}).scalar()
+    ).subquery("incoming")
+    kept = select(
+        rows.c.event_id, bindparam("received_at", type_=table.c.received_at.type), literal(PENDING), rows.c.payload, literal(0)
+    ).where(condition(**{name: rows.c[name] for name in names}))
+    return (
+        insert_for(connection)(table)
+        .from_select(["event_id", "received_at", "status", "payload", "attempts"], kept)
+        .on_conflict_do_update(index_elements=[table.c.event_id], set_={"status": table.c.status})
+        .returning(table.c.event_id, table.c.status)
+    )
 
 
 def claim(session: Session, event_id: str, received_at: datetime) -> None:

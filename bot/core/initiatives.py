@@ -194,12 +194,11 @@ def _routed_post(channel: Any, ts: Any) -> ColumnElement[bool]:
     return and_(InitiativeFunction.route_channel == channel, InitiativeFunction.route_ts == ts)
 
 
-# Whether the message at (:channel, :ts) is an initiative's hub card or routed post: what
-# `by_thread` finds, as one condition with bind parameters (asked before Slack is answered).
-IS_THREAD = or_(
-    select(Initiative.id).where(_hub_card(bindparam("channel"), bindparam("ts"))).exists(),
-    select(InitiativeFunction.id).where(_routed_post(bindparam("channel"), bindparam("ts"))).exists(),
-)
+def is_thread(channel: Any, ts: Any) -> ColumnElement[bool]:
+    """Whether the message at (channel, ts) is an initiative's hub card or routed post: what
+    `by_thread` finds, as one condition (asked before Slack is answered)."""
+    card = select(Initiative.id).where(_hub_card(channel, ts)).exists()
+    return or_(card, select(InitiativeFunction.id).where(_routed_post(channel, ts)).exists())
 
 
 def outline(session: Session | Connection, initiative_id: int) -> Outline | None:

@@ -4,6 +4,8 @@ handled once, through signed events against the emulator on SQLite and Postgres.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -155,6 +157,66 @@ def test_a_reply_is_kept_once_and_a_retry_after_it_was_handled_is_not_handed_on(
         assert discuss.receive(hub.runtime, kept) is False
     assert "event EvKEPT (reply 1700000000.000100 in C0IT) was already handled: dropped" in caplog.text
     assert stored() == [("EvKEPT", "done")] and activities(hub) == [("it", "U0IT1", "reply")]
+
+
+def test_replies_arriving_during_a_keeping_are_kept_together_in_one_statement(hub, initiative):
+    """While one reply is being kept, the next ones wait and are kept in one INSERT after it:
+    each gets its own answer, a retry beside its original is kept once, and a reply outside any
+    initiative's thread in the same batch is not kept."""
+    channel, ts = routed_ts(initiative, "it")
+
+    def a_reply(event_id: str, thread_ts: str = ts) -> discuss.Reply:
+        return discuss.Reply(event_id=event_id, channel=channel, thread_ts=thread_ts, ts="1700000000.000100", user="U0IT1", text=event_id)
+
+    inserts: list[str] = []
+    first_insert, go_on = threading.Event(), threading.Event()
+
+    def executing(_connection, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement)
+            if len(inserts) == 1:
+                first_insert.set()
+                assert go_on.wait(10)
+
+    answers: dict[str, bool | Exception] = {}
+
+    def receive(reply: discuss.Reply, name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                answers[name] = discuss.receive(hub.runtime, reply)
+            except Exception as error:
+                answers[name] = error
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    event.listen(hub.runtime.engine, "before_cursor_execute", executing)
+    try:
+        threads = [receive(a_reply("EvFIRST"), "first")]
+        assert first_insert.wait(10)
+        later = {
+            "two": a_reply("EvTWO"),
+            "three": a_reply("EvTHREE"),
+            "retry": a_reply("EvTWO"),
+            "elsewhere": a_reply("EvELSE", "1600000000.000001"),
+        }
+        threads += [receive(reply, name) for name, reply in later.items()]
+        deadline = time.monotonic() + 10
+        while hub.runtime.batches.waiting(discuss.KEEP) < len(later):
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        go_on.set()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        go_on.set()
+        event.remove(hub.runtime.engine, "before_cursor_execute", executing)
+    assert answers == {"first": True, "two": True, "three": True, "retry": True, "elsewhere": False}
+    assert len(inserts) == 2
+    with hub.runtime.sessions() as session:
+        kept = session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.like("Ev%"))).all()
+    assert sorted(kept) == ["EvFIRST", "EvTHREE", "EvTWO"]
 
 
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):
