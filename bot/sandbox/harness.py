@@ -62,6 +62,11 @@ class TrackingExecutor(ThreadPerListener):
         if future.exception() is not None:
             self.failures.append(future.exception())  # type: ignore[arg-type]
 
+    def running(self) -> int:
+        """Listeners and work handed over that have not ended."""
+        with self._lock:
+            return len(self._pending)
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while True:

@@ -10,11 +10,18 @@ after a minute and after five). A reply anywhere else is answered and changes no
 
 Answered here rather than by a Bolt listener: matching a listener, building its arguments and
 waiting for its thread to say it answered cost a reply about a fifth of its CPU.
+
+Kept replies are handled in the order they came by HANDLERS listener threads at most. A
+thread for each would mostly wait: one reply is worked on at a time (its turn), and a burst
+of replies would start a thread for each while answering them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +37,10 @@ from bot.slack.listeners.safely import HeldTurn
 
 log = logging.getLogger(__name__)
 
+# Threads handling kept replies at once: one works (it holds the turn); the others go on while
+# it waits on Slack (it lends its turn), so that one busy channel does not hold up the rest.
+HANDLERS = 4
+
 
 class KeepReplies(Middleware):
     """Keeps a person's reply before Bolt answers its event, or answers 503; a reply kept is
@@ -39,6 +50,9 @@ class KeepReplies(Middleware):
 
     def __init__(self, threads: ThreadPerListener) -> None:
         self.threads = threads
+        self._lock = threading.Lock()
+        self._kept: deque[tuple[contextvars.Context, Reply, dict[str, Any], BoltContext]] = deque()
+        self._handlers = 0
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body
@@ -52,8 +66,32 @@ class KeepReplies(Middleware):
             log.warning("event %s was not kept (%s): answered 503 so that Slack retries it", body.get("event_id"), type(failure).__name__)
             return BoltResponse(status=503, body="")
         if kept:
-            self.threads.hand_over(handle, reply, body, req.context)
+            self._hand_over(reply, body, req.context)
         return BoltResponse(status=200, body="")
+
+    def _hand_over(self, reply: Reply, body: dict[str, Any], context: BoltContext) -> None:
+        with self._lock:
+            self._kept.append((contextvars.copy_context(), reply, body, context))  # with the request's log fields
+            if self._handlers >= HANDLERS:
+                return
+            self._handlers += 1
+        self.threads.hand_over(self._handle_kept)
+
+    def _handle_kept(self) -> None:
+        """In a listener thread: the kept replies, one after another, until none is left (it
+        leaves in the same breath as it finds none, so a reply kept then finds a handler)."""
+        while True:
+            with self._lock:
+                if not self._kept:
+                    self._handlers -= 1
+                    return
+                request, reply, body, context = self._kept.popleft()
+            try:
+                request.run(handle, reply, body, context)
+            except BaseException:  # the thread is being stopped; what is left is kept, for the upkeep
+                with self._lock:
+                    self._handlers -= 1
+                raise
 
 
 def handle(reply: Reply, body: dict[str, Any], context: BoltContext) -> None:

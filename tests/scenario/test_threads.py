@@ -4,6 +4,7 @@ handled once, through signed events against the emulator on SQLite and Postgres.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import event, select
 from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.slack import mirror
+from bot.slack import inbox, mirror
 from bot.slack.listeners.events.thread_reply import is_person_reply
 from tests.scenario import steps
 from tests.scenario.steps import reply, routed_ts, sqlite_only
@@ -217,6 +218,23 @@ def test_replies_arriving_during_a_keeping_are_kept_together_in_one_statement(hu
     with hub.runtime.sessions() as session:
         kept = session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.like("Ev%"))).all()
     assert sorted(kept) == ["EvFIRST", "EvTHREE", "EvTWO"]
+
+
+def test_a_burst_of_replies_is_handled_by_a_few_threads_each_reply_once(hub, initiative):
+    """While the work after answers waits (the test holds the only turn), twelve replies are
+    answered and kept; they wait for at most `HANDLERS` threads, not one each."""
+    channel, ts = routed_ts(initiative, "it")
+    hub.app.turns.take()
+    try:
+        for n in range(12):
+            reply(hub, channel, "U0IT1", f"burst {n}", ts, settle=False)
+        assert 1 <= hub.executor.running() <= inbox.HANDLERS < 12
+    finally:
+        hub.app.turns.give_back()
+    hub.settle()
+    assert activities(hub) == [("it", "U0IT1", "reply")] * 12
+    mirrored = [int(n) for m in bot_replies(hub, initiative) for n in re.findall(r"burst (\d+)", m.text)]
+    assert sorted(mirrored) == list(range(12))
 
 
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):
