@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, Result, any_, bindparam, create_engine, event, inspect, text
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, Result, any_, bindparam, create_engine, event, exc, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -38,9 +39,40 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
     event.listen(engine, "connect", _postgres_settings)
+    _check_when_idle(engine)
     return engine
+
+
+# A connection from the pool is checked before use (one round trip: `SELECT 1`), so that one the
+# server dropped (a restart, a failover, an idle timeout) is replaced rather than failed on, the
+# check SQLAlchemy's pool_pre_ping makes at every checkout; here, only when the connection sat
+# unused in the pool for this long. Under load every connection is back in use within
+# milliseconds, and the check was one more round trip before every statement or session (a
+# commitment form's answer on Postgres, served at 1,000 initiatives: 1.66× the bare Bolt app with
+# it, 1.50× without).
+CHECK_AFTER_IDLE = 1.0  # seconds
+_RETURNED = "cdo_hub_returned_at"
+
+
+def _check_when_idle(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    def returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_RETURNED)  # none yet: a connection just opened
+        if since is None or time.monotonic() - since < CHECK_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # as pool_pre_ping does: this connection and all older ones go
+            raise exc.InvalidatePoolError(f"a pooled connection failed its check ({type(error).__name__})") from error
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", check)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

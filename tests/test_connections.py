@@ -3,8 +3,10 @@ for as long as the connection lives: through rolled-back transactions and the po
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import exc, text
 
+from bot import db
 from bot.db import make_engine
 
 
@@ -33,3 +35,41 @@ def test_each_connection_has_the_hubs_settings(database_url):
         assert seen == [{"PRAGMA foreign_keys": "1", "PRAGMA journal_mode": "wal"}] * 3
     else:
         assert seen == [{"SHOW jit": "off"}] * 3  # compiling the hub's reads cost more than it saved
+
+
+def test_a_postgres_connection_idle_in_the_pool_is_checked_before_use_and_replaced_if_dropped(postgres_url, postgres_admin, monkeypatch):
+    """One the server dropped while it sat in the pool is replaced, not failed on; one back in
+    use within `CHECK_AFTER_IDLE` is not checked (no round trip), so it fails once if the
+    server dropped it meanwhile, and the pool is renewed for the next use."""
+    engine = make_engine(postgres_url)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+
+    def backend() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    def drop(pid: int) -> None:
+        with postgres_admin.connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+
+    try:
+        first = backend()
+        assert [backend() for _ in range(5)] == [first] * 5 and pings == []  # back in use at once: not checked
+        drop(first)
+        with pytest.raises(exc.DBAPIError) as failed:
+            backend()
+        assert failed.value.connection_invalidated
+        renewed = backend()
+        assert renewed != first
+
+        monkeypatch.setattr(db, "CHECK_AFTER_IDLE", 0.0)  # as if it had sat in the pool for a while
+        drop(renewed)
+        replaced = backend()
+        assert replaced not in (first, renewed) and len(pings) == 1
+        with db.reading(engine) as connection:  # after a check, the connection still takes autocommit
+            assert connection.execute(text("SHOW transaction_isolation")).scalar() and len(pings) == 2
+            assert connection.connection.dbapi_connection.autocommit is True
+    finally:
+        engine.dispose()
