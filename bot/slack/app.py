@@ -95,6 +95,9 @@ def create_app(
         # The token is checked lazily on the first request instead of at start, so the
         # process can come up (and report itself on /healthz) while Slack is unreachable.
         token_verification_enabled=False,
+        # Each request's signature is checked before Bolt sees it (bot/slack/web.py, which
+        # answers 401); Socket Mode requests carry none. Once is enough.
+        request_verification_enabled=False,
         listener_executor=threads,
         logger=logging.getLogger("bot.slack"),
     )

@@ -2,9 +2,9 @@
 
 Before Bolt sees a request, its signature is checked here (401, with no side effect, for a
 missing or malformed timestamp or signature, a stale one, or a wrong one), its body is parsed
-(400 when it is not a Slack payload) and its shape is checked by `guard`. Bolt checks the
-signature again; what it would have raised on (a timestamp that is not a number, a body that
-is not JSON) is refused here with one log line instead of a 500 and a traceback.
+(400 when it is not a Slack payload) and its shape is checked by `guard`: Bolt does not check
+the signature again (bot/slack/app.py), and what it would have raised on (a body that is not
+JSON) is refused here with one log line instead of a 500 and a traceback.
 """
 
 from __future__ import annotations
