@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.core import health
 from bot.db import make_engine, make_sessionmaker, transaction
@@ -31,7 +32,7 @@ MOMENTS = (
 
 def build(url: str, now: datetime) -> list[int]:
     engine = make_engine(url)
-    ids = []
+    pairs: list[Pair] = []
     with transaction(make_sessionmaker(engine)) as session:
         cases = product(SILENCES, SILENCES, DUES, (False, True), (0, 2))
         for n, (silent_a, silent_b, due, snoozed, level) in enumerate(cases):
@@ -64,8 +65,7 @@ def build(url: str, now: datetime) -> list[int]:
                     )
                 )
             session.add(initiative)
-            session.flush()
-            ids.append(pair.id)
+            pairs.append(pair)
         # Requests between two busy functions: their age alone decides, unless another date waits.
         for n, (age, countered) in enumerate(product(SILENCES[1:], (False, True))):
             asked = now - age
@@ -92,8 +92,9 @@ def build(url: str, now: datetime) -> list[int]:
                 )
             )
             session.add(initiative)
-            session.flush()
-            ids.append(pair.id)
+            pairs.append(pair)
+        session.flush()  # all at once: a flush for each would cost most of the test's time
+        ids = [pair.id for pair in pairs]
     engine.dispose()
     return ids
 
@@ -107,7 +108,7 @@ def test_sql_and_python_decide_the_same_state(migrated_url, now):
         in_sql = dict(session.execute(select(Pair.id, health.state_sql(cut, now))).all())
         ranks = dict(session.execute(select(Pair.id, health.rank_sql(cut, now))).all())
         in_python, titles = {}, {}
-        for pair in session.scalars(select(Pair)):
+        for pair in session.scalars(select(Pair).options(selectinload(Pair.initiative).selectinload(Initiative.commitments))):
             titles[pair.id] = pair.initiative.title
             assessed = health.assess(pair, pair.initiative.commitments, now, SETTINGS)
             in_python[pair.id] = health.state_of(pair, assessed, now)
