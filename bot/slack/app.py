@@ -57,6 +57,7 @@ class HubApp(App):
 
     metrics: Metrics
     turns: Turns
+    replies: KeepReplies  # a person's reply in a thread, answered before Bolt dispatches it
     attached: dict[str, Any]
 
     def _register_listener(self, functions: Any, primary_matcher: ListenerMatcher, *args: Any, **kwargs: Any) -> Any:
@@ -70,7 +71,7 @@ class HubApp(App):
         outcome = "error"
         try:
             with about(event_id=body.get("event_id"), user=req.context.user_id), self.turns.answering():
-                response = super().dispatch(req)
+                response = self.replies.answer(req, self.client) or super().dispatch(req)
             outcome = "ok" if response.status == 200 else "unhandled" if response.status == 404 else "error"
             return response
         finally:
@@ -114,7 +115,7 @@ def create_app(
 
     # on_failure: for failures after the answer (listeners/safely.py)
     app.attached = {"hub": hub, "turns": turns, "on_failure": tell_the_person}
-    app.use(KeepReplies(threads))
+    app.replies = KeepReplies(threads)
     app.error(tell_the_person)
 
     register_listeners(app, settings)

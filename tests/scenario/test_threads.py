@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_bolt import App, BoltRequest
 from sqlalchemy import event, select
 
 from bot.app import discuss
@@ -235,6 +236,56 @@ def test_a_burst_of_replies_is_handled_by_a_few_threads_each_reply_once(hub, ini
     assert activities(hub) == [("it", "U0IT1", "reply")] * 12
     mirrored = [int(n) for m in bot_replies(hub, initiative) for n in re.findall(r"burst (\d+)", m.text)]
     assert sorted(mirrored) == list(range(12))
+
+
+def test_a_reply_is_answered_and_counted_before_bolt_dispatches_it(hub, initiative, monkeypatch):
+    """Neither Bolt's middleware nor its listeners see a person's reply; other events still
+    go to Bolt. Each is counted all the same."""
+    dispatched: list[str] = []
+    bolts = App.dispatch
+
+    def dispatch(app, req):
+        dispatched.append(req.body.get("event", {}).get("type"))
+        return bolts(app, req)
+
+    monkeypatch.setattr(App, "dispatch", dispatch)
+    channel, ts = routed_ts(initiative, "it")
+    reply(hub, channel, "U0IT1", "Answered before Bolt", ts)
+    assert dispatched == [] and activities(hub) == [("it", "U0IT1", "reply")]
+    home = hub.send("event", event={"type": "app_home_opened", "user": "U0IT1", "channel": "D0IT1", "tab": "home", "event_ts": "1.000001"})
+    assert home.status == 200 and dispatched == ["app_home_opened"]
+    assert b'cdo_hub_requests_total{kind="event",outcome="ok"} 2.0' in hub.runtime.metrics.exposition()
+
+
+def test_a_message_of_the_hubs_own_user_named_by_the_envelope_is_no_reply(hub, initiative):
+    """Without a bot ID, the hub's own messages are told apart by the user the envelope's
+    `authorizations` name as the installation: the hub never keeps or mirrors its own words."""
+    channel, ts = routed_ts(initiative, "it")
+    own = hub.emulator.workspace.bot_user_id
+    message = {"type": "message", "channel": channel, "user": own, "text": "mine", "ts": f"{float(ts) + 9:.6f}", "thread_ts": ts}
+    mixed = [{"user_id": "U0PERSON", "is_bot": False}, "junk", {"user_id": own, "is_bot": True}]
+    assert inbox.own_user({"authorizations": mixed}) == own and inbox.own_user({"authorizations": "junk"}) is None
+    assert hub.send("event", event=message).status == 200
+    assert activities(hub) == [] and bot_replies(hub, initiative) == []
+    with hub.runtime.sessions() as session:
+        assert session.scalars(select(ProcessedEvent).where(ProcessedEvent.status == "pending")).all() == []
+
+
+def test_in_socket_mode_a_reply_the_guard_refuses_is_not_kept(hub, initiative):
+    """A request no web layer screened (Socket Mode) is screened before a reply is kept: a
+    malformed one goes to Bolt, whose guard refuses it, and nothing is stored."""
+    channel, ts = routed_ts(initiative, "it")
+    body = {
+        "type": "event_callback",
+        "event_id": "not an event ID",
+        "event": {"type": "message", "channel": channel, "user": "U0IT1", "text": "x", "ts": f"{float(ts) + 9:.6f}", "thread_ts": ts},
+    }
+    response = hub.app.dispatch(BoltRequest(body=json.dumps(body), mode="socket_mode"))
+    assert response.status == 400
+    good = {**body, "event_id": "EvSOCKET"}
+    assert hub.app.dispatch(BoltRequest(body=json.dumps(good), mode="socket_mode")).status == 200
+    hub.settle()
+    assert activities(hub) == [("it", "U0IT1", "reply")]
 
 
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):

@@ -3,8 +3,8 @@ are kept and handed to `bot.app.discuss` before Bolt's listeners (bot/slack/inbo
 `discuss` for what counts as activity and what is mirrored).
 
 Bot messages never count and are never mirrored: subtype `bot_message`, any `bot_id`, or the
-hub's own bot user. Bolt already drops the hub's own messages (its ignoring_self_events
-middleware); the check here holds even without it, so a mirror can never be mirrored.
+hub's own bot user. Replies are taken before Bolt's middleware runs (its ignoring_self_events
+would drop the hub's own messages): the check here is what keeps a mirror from being mirrored.
 """
 
 from __future__ import annotations
