@@ -1,9 +1,9 @@
 """Logging: plain text or one JSON object a line, with what the line is about, and no secrets.
 
 What a line is about lives in context variables: the Slack request being handled (`event_id`,
-`user`, set by a Bolt middleware), the initiative a use case works on (`initiative_id`) and the
+`user`, set by the app's dispatch), the initiative a use case works on (`initiative_id`) and the
 Web API method being called (`slack_method`, set by the gateway). Listener threads inherit them
-(bot/slack/app.py hands Bolt an executor that copies the context).
+(bot/slack/listener_threads.py copies the request's context into each listener's thread).
 
 `Redacting` is the backstop: every secret of the settings is replaced by `[redacted]` in each
 line, whatever wrote it (a URL with a password, a token in an exception from a library).

@@ -132,3 +132,80 @@ def test_many_callers_each_item_written_once_in_batches_no_larger_than_the_most_
     assert results == {item: item * 2 for item in range(1000)}
     assert not overlapped[0] and max(sizes) <= 7
     assert len(sizes) < 1000  # some were written together
+
+
+def test_a_batch_failing_for_every_item_fails_them_at_once_without_writing_each_again():
+    """A failure `alone` does not call one item's (the database is down) is every caller's at
+    once: no write of each item alone, each waiting for the failures before it."""
+    batches, write = Batches(), Writes(fails_on="b")
+    first, outcomes = in_threads(batches, "replies", ["a"], write)
+    assert write.started.wait(10)
+    failures: dict[object, object] = {}  # the callers below say that a failure is never one item's
+
+    def caller(item: str) -> None:
+        try:
+            failures[item] = batches.run("replies", item, write, alone=lambda _error: False)
+        except ValueError as error:
+            failures[item] = error
+
+    later = [threading.Thread(target=caller, args=(item,)) for item in ("b", "c", "d")]
+    for thread in later:
+        thread.start()
+    wait_for(lambda: batches.waiting("replies") == 3)
+    write.go_on.set()
+    for thread in first + later:
+        thread.join(10)
+    assert outcomes == {"a": "written a"}
+    assert all(isinstance(failures[item], ValueError) for item in "bcd")
+    assert len(write.batches) == 2 and sorted(write.batches[1]) == ["b", "c", "d"]
+
+
+def test_a_caller_out_of_patience_gives_up_and_the_others_go_on():
+    batches, write = Batches(), Writes()
+    first, outcomes = in_threads(batches, "replies", ["a"], write)
+    assert write.started.wait(10)
+    with pytest.raises(TimeoutError):
+        batches.run("replies", "late", write, patience=0.05)
+    assert batches.waiting("replies") == 0  # it left the queue: nobody writes it later
+    later, later_outcomes = in_threads(batches, "replies", ["b"], write)
+    wait_for(lambda: batches.waiting("replies") == 1)
+    write.go_on.set()
+    for thread in first + later:
+        thread.join(10)
+    assert {**outcomes, **later_outcomes} == {"a": "written a", "b": "written b"}
+    assert all("late" not in batch for batch in write.batches)
+
+
+def test_callers_batched_with_a_writer_stopped_by_a_base_exception_are_told_not_hung():
+    batches, started, go_on = Batches(), threading.Event(), threading.Event()
+
+    def stopped(items: Sequence[object]) -> list[object]:
+        if items == ["a"]:
+            return ["written a"]
+        started.set()
+        assert go_on.wait(10)
+        raise KeyboardInterrupt
+
+    held = Writes()
+    first, _ = in_threads(batches, "replies", ["a"], held)
+    assert held.started.wait(10)
+    stops: list[BaseException] = []
+
+    def write_and_be_stopped() -> None:
+        try:
+            batches.run("replies", "w", stopped)
+        except KeyboardInterrupt as stop:
+            stops.append(stop)
+
+    writer = threading.Thread(target=write_and_be_stopped)
+    writer.start()
+    wait_for(lambda: batches.waiting("replies") == 1)
+    others, outcomes = in_threads(batches, "replies", ["x", "y"], stopped)
+    wait_for(lambda: batches.waiting("replies") == 3)
+    held.go_on.set()  # "w" writes next, with "x" and "y", and is stopped
+    assert started.wait(10)
+    go_on.set()
+    for thread in [*first, writer, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert len(stops) == 1 and all(isinstance(outcomes[item], RuntimeError) for item in "xy")

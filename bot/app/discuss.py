@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from bot.app import audience, outbox, owed
 from bot.app.hub import Hub
 from bot.app.now_and_then import NowAndThen
@@ -63,15 +65,24 @@ def receive(hub: Hub, event: Reply) -> bool:
     """Before Slack is answered: keep a reply in an initiative's thread, so that it is handled
     even if this process dies right after the answer. True when it is to be handled (`reply`);
     False for a reply elsewhere (not kept) and for one handled already (a retry, a duplicate).
-    Raises when the database cannot be reached: the caller answers 5xx, and Slack retries.
+    Raises when the database cannot be reached, or when the reply waited KEEP_WITHIN for others
+    being kept: the caller answers 5xx, and Slack retries.
     Replies arriving at the same moment are kept in one statement (bot.app.batches)."""
-    status = hub.batches.run(KEEP, event, lambda replies: keep(hub, replies))
+    status = hub.batches.run(KEEP, event, lambda replies: keep(hub, replies), alone=one_replys, patience=KEEP_WITHIN)
     if status == events.DONE:
         _dropped(event)
     return status == events.PENDING
 
 
 KEEP = "replies kept"  # their batches in `hub.batches`
+# How long a reply waits for others being kept before it is answered 503 (and Slack sends it
+# again): within Slack's three seconds.
+KEEP_WITHIN = 2.0
+
+
+def one_replys(error: Exception) -> bool:
+    """A failure that may come from one reply of a batch (its data), not from the database."""
+    return isinstance(error, DataError | IntegrityError)
 
 
 def keep(hub: Hub, replies: Sequence[Reply]) -> list[str | None]:

@@ -60,7 +60,9 @@ def store_where(
     name of the place), in one statement for all of them. Each kept event's status by its
     event_id: PENDING (kept now, or kept before and not handled yet) or DONE (handled already:
     a retry, a duplicate); an event whose place does not meet the condition is not there."""
-    unique = list({event.event_id: event for event in incoming}.values())  # a retry beside its original: once
+    # A retry beside its original: once. In the order of their IDs, so that two replicas
+    # keeping the same events lock them in the same order (Postgres), never in a deadlock.
+    unique = sorted({event.event_id: event for event in incoming}.values(), key=lambda event: event.event_id)
     if not unique:
         return {}
     names = tuple(unique[0].place)

@@ -1,8 +1,9 @@
 """The Bolt app factory: the same app for HTTP, Socket Mode, the demo and the tests.
 
-Every request Bolt dispatches (over HTTP or Socket Mode) is counted by kind and outcome, its
-time to the ack measured, and its event_id and user attached to the log lines it causes, in
-the listener threads too.
+Every request the app dispatches (over HTTP or Socket Mode; a person's thread reply is
+answered before Bolt sees it, bot/slack/inbox.py) is counted by kind and outcome, its time to
+the ack measured, and its event_id and user attached to the log lines it causes, in the
+listener threads too.
 """
 
 from __future__ import annotations

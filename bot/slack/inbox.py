@@ -16,7 +16,7 @@ builds are not needed to keep a reply either. The hub's own bot user, which Bolt
 with `auth.test`, is the one the event's envelope lists as its installation (`own_user`); its
 messages carry a bot ID anyway.
 
-Kept replies are handled in the order they came by HANDLERS listener threads at most. A
+Kept replies are taken in the order they came by HANDLERS listener threads at most. A
 thread for each would mostly wait: one reply is worked on at a time (its turn), and a burst
 of replies would start a thread for each while answering them.
 """
@@ -31,7 +31,6 @@ from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import discuss
 from bot.app.discuss import Reply
@@ -43,7 +42,8 @@ from bot.slack.listeners.safely import HeldTurn
 log = logging.getLogger(__name__)
 
 # Threads handling kept replies at once: one works (it holds the turn); the others go on while
-# it waits on Slack (it lends its turn), so that one busy channel does not hold up the rest.
+# it waits on Slack (it lends its turn), so that up to three replies waiting on a busy channel
+# do not hold up the rest.
 HANDLERS = 4
 
 
@@ -70,12 +70,12 @@ class KeepReplies:
         reply = read_reply(event, body.get("event_id"))
         try:
             kept = discuss.receive(req.context["hub"], reply)
-        except SQLAlchemyError as failure:
+        except Exception as failure:  # the database is down or slow: Slack sends the event again
             log.warning("event %s was not kept (%s): answered 503 so that Slack retries it", body.get("event_id"), type(failure).__name__)
             return BoltResponse(status=503, body="")
         if kept:
             req.context["client"] = client
-            self._hand_over(reply, body, req.context)
+            self._hand_over(reply, body, req.context)  # kept: if it cannot be handed over, the upkeep handles it
         return BoltResponse(status=200, body="")
 
     def _hand_over(self, reply: Reply, body: dict[str, Any], context: BoltContext) -> None:
@@ -84,7 +84,12 @@ class KeepReplies:
             if self._handlers >= HANDLERS:
                 return
             self._handlers += 1
-        self.threads.hand_over(self._handle_kept)
+        try:
+            self.threads.hand_over(self._handle_kept)
+        except Exception:  # shut down, or no thread to be had: the next reply tries again
+            with self._lock:
+                self._handlers -= 1
+            log.exception("a kept reply could not be handed to a listener thread; the upkeep handles it if nothing else does")
 
     def _handle_kept(self) -> None:
         """In a listener thread: the kept replies, one after another, until none is left (it
@@ -97,6 +102,8 @@ class KeepReplies:
                 request, reply, body, context = self._kept.popleft()
             try:
                 request.run(handle, reply, body, context)
+            except Exception:  # telling of the failure failed too: the reply stays kept, for the upkeep
+                log.exception("event %s could not be handled", reply.event_id)
             except BaseException:  # the thread is being stopped; what is left is kept, for the upkeep
                 with self._lock:
                     self._handlers -= 1

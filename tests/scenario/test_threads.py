@@ -17,6 +17,7 @@ from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
 from bot.sandbox.harness import LocalHub, demo_settings
 from bot.slack import inbox, mirror
+from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.listeners.events.thread_reply import is_person_reply
 from tests.scenario import steps
 from tests.scenario.steps import reply, routed_ts, sqlite_only
@@ -286,6 +287,53 @@ def test_in_socket_mode_a_reply_the_guard_refuses_is_not_kept(hub, initiative):
     assert hub.app.dispatch(BoltRequest(body=json.dumps(good), mode="socket_mode")).status == 200
     hub.settle()
     assert activities(hub) == [("it", "U0IT1", "reply")]
+
+
+def test_a_reply_that_cannot_be_handed_over_is_handled_with_the_next_one(hub, initiative, monkeypatch):
+    """Listener threads that cannot be had (shut down) leave the reply kept and answered; the
+    next reply's handler takes both."""
+    channel, ts = routed_ts(initiative, "it")
+    replies = hub.app.replies
+    working = replies.threads
+    closed = ThreadPerListener()
+    closed.shutdown()
+    monkeypatch.setattr(inbox, "HANDLERS", 1)  # a handler counted but never started would be the only one
+    monkeypatch.setattr(replies, "threads", closed)
+    reply(hub, channel, "U0IT1", "stranded for a moment", ts)
+    assert activities(hub) == []
+    monkeypatch.setattr(replies, "threads", working)
+    reply(hub, channel, "U0IT1", "and the next one", ts)
+    assert activities(hub) == [("it", "U0IT1", "reply")] * 2
+
+
+def test_a_reply_whose_failure_cannot_be_told_does_not_hold_up_the_next(hub, initiative, monkeypatch):
+    """A handler's reply failing, and telling of the failure failing too, is logged; the handler
+    goes on with the replies queued behind it."""
+    channel, ts = routed_ts(initiative, "it")
+    recording = discuss.reply
+
+    def reply_or_fail(runtime, event) -> None:
+        if event.text == "boom":
+            raise RuntimeError("this reply cannot be handled")
+        recording(runtime, event)
+
+    def failing_to_tell(*_args) -> None:
+        raise RuntimeError("nor can its failure be told")
+
+    monkeypatch.setattr(discuss, "reply", reply_or_fail)
+    monkeypatch.setitem(hub.app.attached, "on_failure", failing_to_tell)
+    monkeypatch.setattr(inbox, "HANDLERS", 1)
+    hub.app.turns.take()  # both wait for the one handler, one behind the other
+    try:
+        reply(hub, channel, "U0IT1", "boom", ts, settle=False)
+        reply(hub, channel, "U0IT1", "fine", ts, settle=False)
+    finally:
+        hub.app.turns.give_back()
+    hub.settle()
+    assert activities(hub) == [("it", "U0IT1", "reply")]
+    with hub.runtime.sessions() as session:
+        statuses = sorted(e.status for e in session.scalars(select(ProcessedEvent)) if not e.event_id.startswith("view:"))
+    assert statuses == ["done", "pending"]  # the failed one stays kept, for the upkeep
 
 
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):
