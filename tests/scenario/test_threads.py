@@ -13,6 +13,7 @@ import pytest
 from slack_bolt import App, BoltRequest
 from sqlalchemy import event, select
 
+from bot import logs
 from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
 from bot.sandbox.harness import LocalHub, demo_settings
@@ -334,6 +335,26 @@ def test_a_reply_whose_failure_cannot_be_told_does_not_hold_up_the_next(hub, ini
     with hub.runtime.sessions() as session:
         statuses = sorted(e.status for e in session.scalars(select(ProcessedEvent)) if not e.event_id.startswith("view:"))
     assert statuses == ["done", "pending"]  # the failed one stays kept, for the upkeep
+
+
+def test_each_reply_a_handler_takes_is_handled_with_its_own_log_fields(hub, initiative, monkeypatch):
+    channel, ts = routed_ts(initiative, "it")
+    recording = discuss.reply
+    seen: list[tuple[str, str | None]] = []
+
+    def reply_and_note(runtime, event) -> None:
+        seen.append((event.event_id, logs.current().get("event_id")))
+        recording(runtime, event)
+
+    monkeypatch.setattr(discuss, "reply", reply_and_note)
+    monkeypatch.setattr(inbox, "HANDLERS", 1)
+    hub.app.turns.take()  # the three wait for the one handler, which takes them one after another
+    try:
+        sent = [reply(hub, channel, "U0IT1", f"fields {n}", ts, settle=False)[0].event_id for n in range(3)]
+    finally:
+        hub.app.turns.give_back()
+    hub.settle()
+    assert sorted(seen) == sorted((event_id, event_id) for event_id in sent)
 
 
 def test_concurrent_duplicates_are_recorded_once(hub, initiative):
