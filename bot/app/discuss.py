@@ -68,7 +68,7 @@ def receive(hub: Hub, event: Reply) -> bool:
     Raises when the database cannot be reached, or when the reply waited KEEP_WITHIN for others
     being kept: the caller answers 5xx, and Slack retries.
     Replies arriving at the same moment are kept in one statement (bot.app.batches)."""
-    status = hub.batches.run(KEEP, event, lambda replies: keep(hub, replies), alone=one_replys, patience=KEEP_WITHIN)
+    status = hub.batches.run(KEEP, event, lambda replies: keep(hub, replies), alone=of_one_reply, patience=KEEP_WITHIN)
     if status == events.DONE:
         _dropped(event)
     return status == events.PENDING
@@ -80,7 +80,7 @@ KEEP = "replies kept"  # their batches in `hub.batches`
 KEEP_WITHIN = 2.0
 
 
-def one_replys(error: Exception) -> bool:
+def of_one_reply(error: Exception) -> bool:
     """A failure that may come from one reply of a batch (its data), not from the database."""
     return isinstance(error, DataError | IntegrityError)
 

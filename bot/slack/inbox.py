@@ -1,10 +1,10 @@
 """A person's reply in a thread: kept before Slack is answered, handled after the answer.
 
-Bolt answers events before its listeners run, so replies are taken here, before Bolt
-dispatches the request (`HubApp.dispatch` asks `KeepReplies.answer` first, over HTTP and in
-Socket Mode alike), while the request is still open. `bot.app.discuss.receive` keeps a reply in an initiative's
-thread in the database, so a process that dies after the answer loses nothing (the upkeep
-handles it later); the reply is then handed to a listener thread, where `discuss.reply`
+Bolt answers events before its listeners run, so replies are taken here, before Bolt dispatches
+the request (`HubApp.dispatch` asks `KeepReplies.answer` first, over HTTP and in Socket Mode
+alike), while the request is still open. `bot.app.discuss.receive` keeps a reply in an
+initiative's thread in the database, so a process that dies after the answer loses nothing (the
+upkeep handles it later); the reply is then handed to a listener thread, where `discuss.reply`
 records and mirrors it once it has its turn at the work (listeners/safely.py). When the
 database cannot be reached the answer is 503 and Slack retries the event (about at once, then
 after a minute and after five). A reply anywhere else is answered and changes nothing.
