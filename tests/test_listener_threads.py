@@ -3,12 +3,15 @@ reused once its listener ends, and listeners finished before the process exits."
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from bot.slack import listener_threads
 from bot.slack.listener_threads import ThreadPerListener, answered
@@ -108,7 +111,7 @@ def test_a_listener_handed_over_as_the_thread_times_out_and_the_executor_shuts_d
     handed = []
 
     def meanwhile() -> None:
-        handed.append(executor.hand_over(lambda: "ran"))  # to the idle thread, whose wait runs out
+        handed.append(executor._begin(lambda: "ran")[0])  # to the idle thread, whose wait runs out
         executor.shutdown(wait=False)
 
     executor.submit(int).result(10)
@@ -153,3 +156,51 @@ ThreadPerListener().submit(work)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert done.read_text() == "finished"
+
+
+def test_work_handed_over_runs_in_order_in_a_few_threads_each_in_its_own_context(monkeypatch, caplog):
+    """At most HANDED_AT_ONCE threads, the work in the order it came, each piece in the context
+    of whoever handed it over; a failure is logged and the next piece runs."""
+    monkeypatch.setattr(listener_threads, "HANDED_AT_ONCE", 1)
+    executor = ThreadPerListener()
+    field: contextvars.ContextVar[int] = contextvars.ContextVar("field")
+    held, ran = threading.Event(), []
+
+    def work(n: int) -> None:
+        held.wait(10)
+        if n == 2:
+            raise RuntimeError("the second piece fails")
+        ran.append((n, field.get()))
+
+    try:
+        for n in range(5):
+            field.set(n)
+            executor.hand_over(work, n)
+        assert len(executor._threads) == 1 and executor._handing == 1
+        held.set()
+        assert until(lambda: executor._handing == 0)
+    finally:
+        executor.shutdown()
+    assert ran == [(0, 0), (1, 1), (3, 3), (4, 4)]
+    assert "work handed over after an answer failed" in caplog.text
+
+
+def test_a_hand_over_that_gets_no_thread_leaves_none_counted(monkeypatch):
+    monkeypatch.setattr(listener_threads, "HANDED_AT_ONCE", 1)
+    executor = ThreadPerListener()
+    begin = executor._begin
+
+    def no_thread(*_args, **_kwargs):
+        raise RuntimeError("can't start new thread")
+
+    try:
+        monkeypatch.setattr(executor, "_begin", no_thread)
+        with pytest.raises(RuntimeError):
+            executor.hand_over(int)
+        assert executor._handing == 0
+        monkeypatch.setattr(executor, "_begin", begin)
+        ran = threading.Event()
+        executor.hand_over(ran.set)  # runs what waited too
+        assert ran.wait(10) and until(lambda: executor._handing == 0 and not executor._handed)
+    finally:
+        executor.shutdown()

@@ -16,17 +16,13 @@ builds are not needed to keep a reply either. The hub's own bot user, which Bolt
 with `auth.test`, is the one the event's envelope lists as its installation (`own_user`); its
 messages carry a bot ID anyway.
 
-Kept replies are taken in the order they came by HANDLERS listener threads at most. A
-thread for each would mostly wait: one reply is worked on at a time (its turn), and a burst
-of replies would start a thread for each while answering them.
+Kept replies are handed over in the order they came, to a few listener threads
+(`ThreadPerListener.hand_over`).
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
-from collections import deque
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -41,11 +37,6 @@ from bot.slack.listeners.safely import HeldTurn
 
 log = logging.getLogger(__name__)
 
-# Threads handling kept replies at once: one works (it holds the turn); the others go on while
-# it waits on Slack (it lends its turn), so that up to three replies waiting on a busy channel
-# do not hold up the rest.
-HANDLERS = 4
-
 
 class KeepReplies:
     """Keeps a person's reply before its event is answered, or answers 503; a reply kept is
@@ -53,9 +44,6 @@ class KeepReplies:
 
     def __init__(self, threads: ThreadPerListener) -> None:
         self.threads = threads
-        self._lock = threading.Lock()
-        self._kept: deque[tuple[contextvars.Context, Reply, dict[str, Any], BoltContext]] = deque()
-        self._handlers = 0
 
     def answer(self, req: BoltRequest, client: WebClient) -> BoltResponse | None:
         """The answer to a person's reply in a thread; None for any other request, and for one
@@ -75,39 +63,11 @@ class KeepReplies:
             return BoltResponse(status=503, body="")
         if kept:
             req.context["client"] = client
-            self._hand_over(reply, body, req.context)  # kept: if it cannot be handed over, the upkeep handles it
-        return BoltResponse(status=200, body="")
-
-    def _hand_over(self, reply: Reply, body: dict[str, Any], context: BoltContext) -> None:
-        with self._lock:
-            self._kept.append((contextvars.copy_context(), reply, body, context))  # with the request's log fields
-            if self._handlers >= HANDLERS:
-                return
-            self._handlers += 1
-        try:
-            self.threads.hand_over(self._handle_kept)
-        except Exception:  # shut down, or no thread to be had: the next reply tries again
-            with self._lock:
-                self._handlers -= 1
-            log.exception("a kept reply could not be handed to a listener thread; the upkeep handles it if nothing else does")
-
-    def _handle_kept(self) -> None:
-        """In a listener thread: the kept replies, one after another, until none is left (it
-        leaves in the same breath as it finds none, so a reply kept then finds a handler)."""
-        while True:
-            with self._lock:
-                if not self._kept:
-                    self._handlers -= 1
-                    return
-                request, reply, body, context = self._kept.popleft()
             try:
-                request.run(handle, reply, body, context)
-            except Exception:  # telling of the failure failed too: the reply stays kept, for the upkeep
-                log.exception("event %s could not be handled", reply.event_id)
-            except BaseException:  # the thread is being stopped; what is left is kept, for the upkeep
-                with self._lock:
-                    self._handlers -= 1
-                raise
+                self.threads.hand_over(handle, reply, body, req.context)
+            except Exception:  # shut down, or no thread to be had: kept, for the upkeep
+                log.exception("event %s was kept but could not be handed to a listener thread", reply.event_id)
+        return BoltResponse(status=200, body="")
 
 
 def own_user(body: dict[str, Any]) -> str | None:

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import functools
+import logging
 import queue
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
@@ -27,7 +30,15 @@ from typing import Any, Protocol
 
 from bot.db import in_transaction
 
+log = logging.getLogger(__name__)
+
 ANSWER_WITHIN = 3.0  # seconds; Bolt gives up on an answer after as long
+# Work handed over (its answer given already: a thread reply kept, bot/slack/inbox.py) runs in
+# this many threads at most, in the order it came. One works (it holds the turn); the others go
+# on while it waits on Slack (it lends its turn), so that up to three waiting on a busy channel
+# do not hold up the rest. A thread each would mostly wait for the turn, and a burst would
+# start one for each while its requests are still being answered.
+HANDED_AT_ONCE = 4
 # Seconds a listener thread waits for another listener before it ends: a burst's threads are
 # reused, and gone soon after (each one kept costs memory).
 IDLE_FOR = 1.0
@@ -91,6 +102,8 @@ class ThreadPerListener(Executor):
         self._idle = 0
         self._threads: set[threading.Thread] = set()
         self._closed = False
+        self._handed: deque[Callable[[], Any]] = deque()
+        self._handing = 0  # threads running `_run_handed`
         _running.add(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -98,10 +111,42 @@ class ThreadPerListener(Executor):
         given.wait(ANSWER_WITHIN)
         return future
 
-    def hand_over(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Work with no answer to give (it was given already): run as a listener is, and not
-        waited for."""
-        return self._begin(fn, *args, **kwargs)[0]
+    def hand_over(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Work with no answer to give (it was given already): run as a listener is, in the
+        context of whoever hands it over, after the work handed over before it (HANDED_AT_ONCE
+        threads at most); not waited for. A failure is logged: the work tells of its own."""
+        job = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        with self._threads_lock:
+            if self._closed:
+                raise RuntimeError("the listener threads were shut down")
+            self._handed.append(job)
+            if self._handing >= HANDED_AT_ONCE:
+                return
+            self._handing += 1
+        try:
+            self._begin(self._run_handed)
+        except BaseException:  # no thread to be had: the next hand-over tries again
+            with self._threads_lock:
+                self._handing -= 1
+            raise
+
+    def _run_handed(self) -> None:
+        """In a listener thread: the work handed over, one after another, until none is left (it
+        leaves in the same breath as it finds none, so work handed over then finds a thread)."""
+        while True:
+            with self._threads_lock:
+                if not self._handed:
+                    self._handing -= 1
+                    return
+                job = self._handed.popleft()
+            try:
+                job()
+            except Exception:
+                log.exception("work handed over after an answer failed")
+            except BaseException:  # the thread is being stopped
+                with self._threads_lock:
+                    self._handing -= 1
+                raise
 
     def _begin(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Future[Any], threading.Event]:
         """`fn` started in a listener thread; the event is set once it answered or ended."""

@@ -17,7 +17,7 @@ from bot import logs
 from bot.app import discuss
 from bot.models import Activity, Pair, ProcessedEvent
 from bot.sandbox.harness import LocalHub, demo_settings
-from bot.slack import inbox, mirror
+from bot.slack import inbox, listener_threads, mirror
 from bot.slack.listener_threads import ThreadPerListener
 from bot.slack.listeners.events.thread_reply import is_person_reply
 from tests.scenario import steps
@@ -225,13 +225,13 @@ def test_replies_arriving_during_a_keeping_are_kept_together_in_one_statement(hu
 
 def test_a_burst_of_replies_is_handled_by_a_few_threads_each_reply_once(hub, initiative):
     """While the work after answers waits (the test holds the only turn), twelve replies are
-    answered and kept; they wait for at most `HANDLERS` threads, not one each."""
+    answered and kept; they wait for at most `HANDED_AT_ONCE` threads, not one each."""
     channel, ts = routed_ts(initiative, "it")
     hub.app.turns.take()
     try:
         for n in range(12):
             reply(hub, channel, "U0IT1", f"burst {n}", ts, settle=False)
-        assert 1 <= hub.executor.running() <= inbox.HANDLERS < 12
+        assert 1 <= hub.executor.running() <= listener_threads.HANDED_AT_ONCE < 12
     finally:
         hub.app.turns.give_back()
     hub.settle()
@@ -290,21 +290,21 @@ def test_in_socket_mode_a_reply_the_guard_refuses_is_not_kept(hub, initiative):
     assert activities(hub) == [("it", "U0IT1", "reply")]
 
 
-def test_a_reply_that_cannot_be_handed_over_is_handled_with_the_next_one(hub, initiative, monkeypatch):
+def test_a_reply_that_cannot_be_handed_over_is_answered_and_kept_for_the_upkeep(hub, initiative, monkeypatch):
     """Listener threads that cannot be had (shut down) leave the reply kept and answered; the
-    next reply's handler takes both."""
+    upkeep handles it once its handler is overdue."""
     channel, ts = routed_ts(initiative, "it")
-    replies = hub.app.replies
-    working = replies.threads
     closed = ThreadPerListener()
     closed.shutdown()
-    monkeypatch.setattr(inbox, "HANDLERS", 1)  # a handler counted but never started would be the only one
-    monkeypatch.setattr(replies, "threads", closed)
-    reply(hub, channel, "U0IT1", "stranded for a moment", ts)
+    monkeypatch.setattr(hub.app.replies, "threads", closed)
+    response, _ = reply(hub, channel, "U0IT1", "kept for the upkeep", ts)
     assert activities(hub) == []
-    monkeypatch.setattr(replies, "threads", working)
-    reply(hub, channel, "U0IT1", "and the next one", ts)
-    assert activities(hub) == [("it", "U0IT1", "reply")] * 2
+    with hub.runtime.sessions() as session, session.begin():
+        kept = session.get(ProcessedEvent, response.event_id)
+        assert kept.status == "pending"
+        kept.received_at -= timedelta(minutes=2)
+    assert discuss.catch_up(hub.runtime) == 1
+    assert activities(hub) == [("it", "U0IT1", "reply")]
 
 
 def test_a_reply_whose_failure_cannot_be_told_does_not_hold_up_the_next(hub, initiative, monkeypatch):
@@ -323,7 +323,7 @@ def test_a_reply_whose_failure_cannot_be_told_does_not_hold_up_the_next(hub, ini
 
     monkeypatch.setattr(discuss, "reply", reply_or_fail)
     monkeypatch.setitem(hub.app.attached, "on_failure", failing_to_tell)
-    monkeypatch.setattr(inbox, "HANDLERS", 1)
+    monkeypatch.setattr(listener_threads, "HANDED_AT_ONCE", 1)
     hub.app.turns.take()  # both wait for the one handler, one behind the other
     try:
         reply(hub, channel, "U0IT1", "boom", ts, settle=False)
@@ -347,7 +347,7 @@ def test_each_reply_a_handler_takes_is_handled_with_its_own_log_fields(hub, init
         recording(runtime, event)
 
     monkeypatch.setattr(discuss, "reply", reply_and_note)
-    monkeypatch.setattr(inbox, "HANDLERS", 1)
+    monkeypatch.setattr(listener_threads, "HANDED_AT_ONCE", 1)
     hub.app.turns.take()  # the three wait for the one handler, which takes them one after another
     try:
         sent = [reply(hub, channel, "U0IT1", f"fields {n}", ts, settle=False)[0].event_id for n in range(3)]
