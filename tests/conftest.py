@@ -141,7 +141,7 @@ $$
 
 class TemplateCopies:
     """Copies of the template for tests. A copy costs the server about half a second, emptying a
-    used one about 40 ms: a used copy whose schema is still the template's is emptied (`EMPTY`),
+    used one about 20 ms: a used copy whose schema is still the template's is emptied (`EMPTY`),
     renamed and handed to the next test; one that a test changed is dropped. One worker thread
     does this, and makes a new copy when none is left, while tests run. A copy is read and
     emptied over one psycopg connection of its own (an engine each time would cost the test

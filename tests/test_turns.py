@@ -39,7 +39,7 @@ def test_a_turn_waits_until_no_request_is_being_answered(monkeypatch):
 
 def test_a_turn_waits_until_no_request_was_answered_for_a_while(monkeypatch):
     monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
-    monkeypatch.setattr(safely, "QUIET_FOR", 0.4)
+    monkeypatch.setattr(safely, "QUIET_FOR", 0.5)
     turns = Turns()
     with turns.answering():
         pass
@@ -47,14 +47,14 @@ def test_a_turn_waits_until_no_request_was_answered_for_a_while(monkeypatch):
     taken = taker(turns)
     assert not taken.wait(0.2)  # answered a moment ago: the next request may be on its way
     assert taken.wait(10)
-    assert time.monotonic() - ended >= 0.4
+    assert time.monotonic() - ended >= 0.5
 
 
 def test_answers_that_follow_each_other_closely_hold_the_work_back_until_they_stop(monkeypatch):
     """A burst's requests arrive a moment after each other's answers: work waits for the burst
     to end, not for the first gap between two of its answers."""
     monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
-    monkeypatch.setattr(safely, "QUIET_FOR", 0.2)
+    monkeypatch.setattr(safely, "QUIET_FOR", 0.5)
     turns = Turns()
     taken_at: list[float] = []
 
@@ -71,7 +71,7 @@ def test_answers_that_follow_each_other_closely_hold_the_work_back_until_they_st
             time.sleep(0.005)
     burst_ended = time.monotonic()
     worker.join(10)
-    assert taken_at and taken_at[0] >= burst_ended + 0.2 - 0.01  # clock reads of two threads
+    assert taken_at and taken_at[0] >= burst_ended + 0.5 - 0.01  # clock reads of two threads
 
 
 def test_a_turn_is_given_without_waiting_when_nothing_is_answered(monkeypatch):

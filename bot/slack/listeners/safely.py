@@ -11,11 +11,10 @@ Turns after the answer: once a listener has answered, the rest of its work waits
 (`Turns`) before it goes on. The answers of the requests that arrive meanwhile (from the moment
 they arrive over HTTP, bot/slack/web.py) then never queue behind that work, nor share the
 interpreter with more than TURNS threads doing it: under load the work waits, the answers do
-not. A turn is handed out when no request has been answered for QUIET_FOR (or after GIVE_WAY).
-While the
-work waits on Slack, its turn is lent to the next listener. A listener whose work after the
-answer opens or updates a modal (`urgent`) takes no turn: a trigger lives three seconds. Nor
-does one that has no work after its answer (`urgent` too).
+not. A turn is handed out when no request has been answered for QUIET_FOR (or after
+GIVE_WAY). While the work waits on Slack, its turn is lent to the next listener. A listener
+whose work after the answer opens or updates a modal (`urgent`) takes no turn: a trigger lives
+three seconds. Nor does one that has no work after its answer (`urgent` too).
 """
 
 from __future__ import annotations
