@@ -6,6 +6,8 @@ import ctypes
 import gc
 import logging
 import sys
+import threading
+from collections.abc import Callable
 
 from slack_bolt import App
 from sqlalchemy import Engine
@@ -22,6 +24,7 @@ from bot.runtime import build_runtime
 from bot.scheduler import start as start_scheduler
 from bot.scheduler import stop as stop_scheduler
 from bot.slack.app import HubApp, create_app
+from bot.slack.listeners.safely import Turns
 from bot.slack.web import OperatorServer, create_web_app
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,52 @@ def freeze_what_was_built() -> None:
     12-21 ms after (served, 400 clicks and forms). Objects made later are collected as usual."""
     gc.collect()
     gc.freeze()
+
+
+# Python starts a full collection (every generation) after this many collections of the middle
+# one; so does `QuietCollector`, at a moment of its choosing.
+FULL_AFTER = 10
+CHECK_EVERY = 1.0  # seconds between two looks at whether a full collection is due
+NEVER = 2**31 - 1  # the largest threshold Python takes
+
+
+class QuietCollector:
+    """Full collections, taken out of the interpreter's hands and run in a thread of their own,
+    with a turn at the work after answers (`Turns`): after a burst of answers, not in its middle.
+    Python starts one when it allocates, in whichever thread, answers included, and holds every
+    thread until it is done (at 1,000 initiatives, served, 400 requests of each kind 10 at a
+    time: 3 to 5 of 10 full collections ran while requests were being answered, 24-48 ms each;
+    with this, none of 9). Younger generations are still collected by Python as it goes (about
+    a millisecond each); under load that never stops, the turn comes after GIVE_WAY, so garbage
+    is collected at least as often as Python would."""
+
+    def __init__(self, turns: Turns, *, every: float = CHECK_EVERY, due: Callable[[], bool] | None = None) -> None:
+        self.turns, self.every = turns, every
+        self.due = due or (lambda: gc.get_count()[2] >= FULL_AFTER)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="full-collections", daemon=True)
+        self._thresholds = gc.get_threshold()
+
+    def start(self) -> QuietCollector:
+        young, middle, _full = self._thresholds
+        gc.set_threshold(young, middle, NEVER)  # Python starts no full collection
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        gc.set_threshold(*self._thresholds)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.every):
+            if not self.due():
+                continue
+            self.turns.take()
+            try:
+                gc.collect()
+            finally:
+                self.turns.give_back()
 
 
 def ensure_schema(engine: Engine, url: str) -> None:
@@ -93,6 +142,7 @@ def serve(
     limit_malloc_arenas()
     app = create_app(hub)
     freeze_what_was_built()
+    collector = QuietCollector(app.turns).start()
     jobs = (
         start_scheduler(
             hub,
@@ -114,6 +164,7 @@ def serve(
     finally:
         if jobs is not None:
             stop_scheduler(jobs)
+        collector.stop()
         hub.close()
     return 0
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from bot import serve
 from bot.sandbox.harness import demo_settings
+from bot.slack.listeners import safely
+from bot.slack.listeners.safely import Turns
 
 
 def test_serve_freezes_what_it_built_and_passes_the_interpreter_quickly(migrated_sqlite_url, emulator, monkeypatch):
@@ -16,10 +22,10 @@ def test_serve_freezes_what_it_built_and_passes_the_interpreter_quickly(migrated
     seen: dict[str, object] = {}
 
     def run_http(app, hub, *, host: str, port: int) -> None:
-        seen.update(frozen=gc.get_freeze_count(), switch=sys.getswitchinterval())
+        seen.update(frozen=gc.get_freeze_count(), switch=sys.getswitchinterval(), thresholds=gc.get_threshold())
 
     monkeypatch.setattr(serve, "run_http", run_http)
-    switch = sys.getswitchinterval()
+    switch, thresholds = sys.getswitchinterval(), gc.get_threshold()
     gc.unfreeze()
     try:
         assert serve.serve(replace(settings, slack=slack), http=True, socket=False, port=0, host="127.0.0.1", scheduler=False) == 0
@@ -29,3 +35,97 @@ def test_serve_freezes_what_it_built_and_passes_the_interpreter_quickly(migrated
     # The modules and the app built to start are out of the collector's sight before the first answer.
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 10_000
     assert seen["switch"] == serve.SWITCH_INTERVAL
+    # Full collections are left to a thread of the hub's while it serves (QuietCollector).
+    assert seen["thresholds"] == (*thresholds[:2], serve.NEVER)
+    assert gc.get_threshold() == thresholds
+
+
+@contextmanager
+def full_collections() -> Iterator[list[tuple[str, float]]]:
+    """Each full collection started meanwhile: the thread that ran it, and when."""
+    seen: list[tuple[str, float]] = []
+
+    def started(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            seen.append((threading.current_thread().name, time.monotonic()))
+
+    gc.callbacks.append(started)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(started)
+
+
+def make_garbage(rounds: int = 200_000) -> None:
+    """Objects in cycles, made and dropped, some after living through a few collections: enough
+    for Python to start collections of every generation (a full one after each ten of the
+    middle one, by default)."""
+    kept: list[object] = []
+    for _ in range(rounds):
+        cycle: list[object] = []
+        cycle.append(cycle)
+        kept.append(cycle)
+        if len(kept) > 5_000:
+            kept.clear()
+
+
+def test_python_starts_no_full_collection_while_the_collector_runs():
+    collector = serve.QuietCollector(Turns(), every=3600)  # never looks: nothing collects fully
+    # What exists is frozen (as serve does), and a full collection after counts what is left:
+    # Python puts off a full collection until the objects that lived through the younger ones
+    # since the last are a quarter of those it counted then.
+    gc.collect()
+    gc.freeze()
+    gc.collect()
+    with full_collections() as seen:
+        make_garbage()
+        assert seen, "without the collector, Python starts full collections"
+        seen.clear()
+        collector.start()
+        try:
+            make_garbage()
+            assert seen == []
+        finally:
+            collector.stop()
+        make_garbage()
+        assert seen, "stopped: Python's thresholds are back"
+    gc.unfreeze()
+
+
+def test_a_full_collection_waits_until_no_request_is_being_answered(monkeypatch):
+    monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
+    turns = Turns()
+    collector = serve.QuietCollector(turns, every=0.02, due=lambda: True)
+    with full_collections() as seen:
+        answer = turns.answering()
+        answer.__enter__()
+        collector.start()
+        try:
+            time.sleep(0.3)
+            assert [name for name, _at in seen if name == "full-collections"] == []
+            answer.__exit__(None, None, None)
+            ended = time.monotonic()
+            deadline = ended + 10
+            while not any(name == "full-collections" for name, _at in seen) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            collector.stop()
+    ran = [at for name, at in seen if name == "full-collections"]
+    assert ran and ran[0] >= ended
+
+
+def test_under_answers_that_never_end_full_collections_still_run(monkeypatch):
+    monkeypatch.setattr(safely, "GIVE_WAY", 0.2)
+    turns = Turns()
+    collector = serve.QuietCollector(turns, every=0.02, due=lambda: True)
+    with full_collections() as seen, turns.answering():
+        started = time.monotonic()
+        collector.start()
+        try:
+            deadline = started + 10
+            while not any(name == "full-collections" for name, _at in seen) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            collector.stop()
+    ran = [at for name, at in seen if name == "full-collections"]
+    assert ran and ran[0] - started >= 0.2  # it gave way first
