@@ -69,13 +69,15 @@ NEVER = 2**31 - 1  # the largest threshold Python takes
 
 class QuietCollector:
     """Full collections, taken out of the interpreter's hands and run in a thread of their own,
-    with a turn at the work after answers (`Turns`): after a burst of answers, not in its middle.
-    Python starts one when it allocates, in whichever thread, answers included, and holds every
-    thread until it is done (at 1,000 initiatives, served, 400 requests of each kind 10 at a
-    time: 3 to 5 of 10 full collections ran while requests were being answered, 24-48 ms each;
-    with this, none of 9). Younger generations are still collected by Python as it goes (about
-    a millisecond each); under load that never stops, the turn comes after GIVE_WAY, so garbage
-    is collected at least as often as Python would."""
+    with a turn at the work after answers (`Turns`): after a burst of answers, not in its
+    middle. Python starts one when it allocates, in whichever thread, answers included, and
+    holds every thread until it is done (at 1,000 initiatives, served, 600 requests of each of
+    four kinds 10 at a time: 3 to 5 of 10 full collections ran while requests were being
+    answered, 24-48 ms each; with this, none of 9). Younger generations are still collected by
+    Python as it goes (about a millisecond each). A full collection comes after FULL_AFTER
+    collections of the middle generation, as Python's own would (which Python also puts off
+    while few objects are new), up to CHECK_EVERY later, plus GIVE_WAY at most under load that
+    never stops."""
 
     def __init__(self, turns: Turns, *, every: float = CHECK_EVERY, due: Callable[[], bool] | None = None) -> None:
         self.turns, self.every = turns, every
