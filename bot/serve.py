@@ -65,6 +65,7 @@ def freeze_what_was_built() -> None:
 FULL_AFTER = 10
 CHECK_EVERY = 1.0  # seconds between two looks at whether a full collection is due
 NEVER = 2**31 - 1  # the largest threshold Python takes
+STOP_WITHIN = 1.0  # seconds a stopping serve waits for the collector's thread
 
 
 class QuietCollector:
@@ -74,10 +75,13 @@ class QuietCollector:
     holds every thread until it is done (at 1,000 initiatives, served, 600 requests of each of
     four kinds 10 at a time: 3 to 5 of 10 full collections ran while requests were being
     answered, 24-48 ms each; with this, none of 9). Younger generations are still collected by
-    Python as it goes (about a millisecond each). A full collection comes after FULL_AFTER
-    collections of the middle generation, as Python's own would (which Python also puts off
-    while few objects are new), up to CHECK_EVERY later, plus GIVE_WAY at most under load that
-    never stops."""
+    Python as it goes (about a millisecond each).
+
+    A full collection is due once FULL_AFTER collections of the middle generation have run, as
+    Python's own would be, except that Python also puts one off while few objects have lived
+    through the younger collections since the last: this may collect more often, never less.
+    It comes up to CHECK_EVERY later, once the work after answers ahead of it has had its turn
+    (and, under answers that never stop, after GIVE_WAY)."""
 
     def __init__(self, turns: Turns, *, every: float = CHECK_EVERY, due: Callable[[], bool] | None = None) -> None:
         self.turns, self.every = turns, every
@@ -87,14 +91,17 @@ class QuietCollector:
         self._thresholds = gc.get_threshold()
 
     def start(self) -> QuietCollector:
+        self._thread.start()
         young, middle, _full = self._thresholds
         gc.set_threshold(young, middle, NEVER)  # Python starts no full collection
-        self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, within: float = STOP_WITHIN) -> None:
+        """Python's thresholds back; the thread ends without another collection, or is left
+        behind (a daemon) if it still waits for its turn after `within` seconds."""
         self._stopped.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join(within)
         gc.set_threshold(*self._thresholds)
 
     def _run(self) -> None:
@@ -103,7 +110,8 @@ class QuietCollector:
                 continue
             self.turns.take()
             try:
-                gc.collect()
+                if not self._stopped.is_set():
+                    gc.collect()
             finally:
                 self.turns.give_back()
 
@@ -144,19 +152,18 @@ def serve(
     limit_malloc_arenas()
     app = create_app(hub)
     freeze_what_was_built()
-    collector = QuietCollector(app.turns).start()
-    jobs = (
-        start_scheduler(
-            hub,
-            sweep=lambda: run_sweep(hub),
-            digest=lambda: run_digest(hub),
-            deliver=lambda: upkeep(hub),
-            introduce=lambda: run_introductions(hub),
-        )
-        if scheduler
-        else None
-    )
+    collector = QuietCollector(app.turns)
+    jobs = None
     try:
+        collector.start()
+        if scheduler:
+            jobs = start_scheduler(
+                hub,
+                sweep=lambda: run_sweep(hub),
+                digest=lambda: run_digest(hub),
+                deliver=lambda: upkeep(hub),
+                introduce=lambda: run_introductions(hub),
+            )
         if use_socket:
             if health_port is not None:
                 serve_operator_routes(hub, host=host, port=health_port)

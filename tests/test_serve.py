@@ -77,19 +77,21 @@ def test_python_starts_no_full_collection_while_the_collector_runs():
     gc.collect()
     gc.freeze()
     gc.collect()
-    with full_collections() as seen:
-        make_garbage()
-        assert seen, "without the collector, Python starts full collections"
-        seen.clear()
-        collector.start()
-        try:
+    try:
+        with full_collections() as seen:
             make_garbage()
-            assert seen == []
-        finally:
-            collector.stop()
-        make_garbage()
-        assert seen, "stopped: Python's thresholds are back"
-    gc.unfreeze()
+            assert seen, "without the collector, Python starts full collections"
+            seen.clear()
+            collector.start()
+            try:
+                make_garbage()
+                assert seen == []
+            finally:
+                collector.stop()
+            make_garbage()
+            assert seen, "stopped: Python's thresholds are back"
+    finally:
+        gc.unfreeze()
 
 
 def test_a_full_collection_waits_until_no_request_is_being_answered(monkeypatch):
@@ -103,12 +105,13 @@ def test_a_full_collection_waits_until_no_request_is_being_answered(monkeypatch)
         try:
             time.sleep(0.3)
             assert [name for name, _at in seen if name == "full-collections"] == []
+            ended = time.monotonic()  # at most when the answer ended
             answer.__exit__(None, None, None)
-            ended = time.monotonic()
             deadline = ended + 10
             while not any(name == "full-collections" for name, _at in seen) and time.monotonic() < deadline:
                 time.sleep(0.01)
         finally:
+            answer.__exit__(None, None, None)  # again, after a failure: the collector's wait ends
             collector.stop()
     ran = [at for name, at in seen if name == "full-collections"]
     assert ran and ran[0] >= ended
