@@ -96,12 +96,12 @@ class QuietCollector:
         gc.set_threshold(young, middle, NEVER)  # Python starts no full collection
         return self
 
-    def stop(self, within: float = STOP_WITHIN) -> None:
+    def stop(self) -> None:
         """Python's thresholds back; the thread ends without another collection, or is left
-        behind (a daemon) if it still waits for its turn after `within` seconds."""
+        behind (a daemon) if it still waits for its turn after STOP_WITHIN."""
         self._stopped.set()
         if self._thread.is_alive():
-            self._thread.join(within)
+            self._thread.join(STOP_WITHIN)
         gc.set_threshold(*self._thresholds)
 
     def _run(self) -> None:

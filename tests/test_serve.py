@@ -14,6 +14,7 @@ from bot import serve
 from bot.sandbox.harness import demo_settings
 from bot.slack.listeners import safely
 from bot.slack.listeners.safely import Turns
+from tests.test_listener_threads import until
 
 
 def test_serve_freezes_what_it_built_and_passes_the_interpreter_quickly(migrated_sqlite_url, emulator, monkeypatch):
@@ -94,27 +95,25 @@ def test_python_starts_no_full_collection_while_the_collector_runs():
         gc.unfreeze()
 
 
+def by_the_collector(seen: list[tuple[str, float]]) -> list[float]:
+    return [at for name, at in seen if name == "full-collections"]
+
+
 def test_a_full_collection_waits_until_no_request_is_being_answered(monkeypatch):
     monkeypatch.setattr(safely, "GIVE_WAY", 60.0)
     turns = Turns()
     collector = serve.QuietCollector(turns, every=0.02, due=lambda: True)
     with full_collections() as seen:
-        answer = turns.answering()
-        answer.__enter__()
-        collector.start()
         try:
-            time.sleep(0.3)
-            assert [name for name, _at in seen if name == "full-collections"] == []
-            ended = time.monotonic()  # at most when the answer ended
-            answer.__exit__(None, None, None)
-            deadline = ended + 10
-            while not any(name == "full-collections" for name, _at in seen) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            with turns.answering():
+                collector.start()
+                time.sleep(0.3)
+                assert by_the_collector(seen) == []
+                ended = time.monotonic()  # at most when the answer ended
+            assert until(lambda: by_the_collector(seen))
         finally:
-            answer.__exit__(None, None, None)  # again, after a failure: the collector's wait ends
             collector.stop()
-    ran = [at for name, at in seen if name == "full-collections"]
-    assert ran and ran[0] >= ended
+    assert by_the_collector(seen)[0] >= ended
 
 
 def test_under_answers_that_never_end_full_collections_still_run(monkeypatch):
@@ -125,10 +124,7 @@ def test_under_answers_that_never_end_full_collections_still_run(monkeypatch):
         started = time.monotonic()
         collector.start()
         try:
-            deadline = started + 10
-            while not any(name == "full-collections" for name, _at in seen) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            assert until(lambda: by_the_collector(seen))
         finally:
             collector.stop()
-    ran = [at for name, at in seen if name == "full-collections"]
-    assert ran and ran[0] - started >= 0.2  # it gave way first
+    assert by_the_collector(seen)[0] - started >= 0.2  # it gave way first
