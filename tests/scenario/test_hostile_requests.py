@@ -22,6 +22,7 @@ from bot.slack import guard
 from bot.slack.app import create_app
 from bot.slack.errors import FAILED
 from bot.slack.ids import Action, BadValue, CommitmentRef, View, dump, load
+from bot.slack.listeners.events import ignored
 from bot.slack.modals import ChangeMeta
 from tests.scenario import steps
 
@@ -388,6 +389,25 @@ def test_a_malformed_event_is_400_and_stores_nothing(hub, logged, initiative, ev
     assert response.status == 400, response.body_text
     assert counts(hub) == before
     assert_quiet(logged, requests=1)
+
+
+def test_events_of_a_type_nobody_subscribed_to_are_acknowledged_and_said_once_per_type(hub, logged, initiative, monkeypatch):
+    monkeypatch.setattr(ignored, "_told", set())
+    before, calls = counts(hub), len(hub.emulator.calls)
+    mention = {"type": "app_mention", "user": "U0IT1", "channel": "C0IT", "text": "<@UBOT> hello", "ts": "1712345679.000100"}
+    reaction = {"type": "reaction_added", "user": "U0IT1", "reaction": "eyes", "item": {"type": "message", "channel": "C0IT", "ts": "1.0"}}
+    for event in (mention, reaction, mention, {"type": "x" * 5000}):
+        response = hub.send("event", event=event)
+        assert response.status == 200, response.body_text
+    hub.settle()
+    assert counts(hub) == before and len(hub.emulator.calls) == calls
+    said = [record.getMessage() for record in logged.records if record.name == ignored.log.name]
+    assert said == [
+        "events of type 'app_mention' have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
+        "events of type 'reaction_added' have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
+        f"events of type {'x' * 100!r} have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
+    ]
+    assert_quiet(logged)
 
 
 # --- without web.py: Socket Mode, and listeners that raise -------------------------------------------
