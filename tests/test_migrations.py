@@ -3,6 +3,9 @@ schema, go down and up again, and keep times aware UTC."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,9 +14,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
 
+from bot import db
 from bot.db import MIGRATIONS_DIR, downgrade, make_engine, make_sessionmaker, schema_status, transaction, upgrade
 from bot.models import Base, Initiative
 
@@ -159,6 +164,68 @@ def test_schema_status_after_downgrade_is_empty_again(database_url, engine):
     engine.dispose()
     status = schema_status(engine)
     assert status.empty and status.current is None and not status.up_to_date
+
+
+def test_where_the_schema_stands_is_read_without_importing_alembic(database_url):
+    upgrade(database_url)
+    script = (
+        "import sys; from bot.db import make_engine, schema_status; "
+        f"status = schema_status(make_engine({database_url!r})); "
+        "print(status.current, status.head, status.up_to_date, 'alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [head(), head(), "True", "False"]
+
+
+NEXT = """revision{annotation} = {revision}
+down_revision{annotation} = {down}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def migrations_with(tmp_path, monkeypatch, scripts: list[dict]) -> Path:
+    """A copy of the migrations with these scripts after them ("HEAD": the newest now), read by bot.db."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for n, script in enumerate(scripts):
+        fields = {"annotation": "", **script, "down": script["down"].replace("HEAD", repr(head()))}
+        (copy / "versions" / f"{9000 + n}_next.py").write_text(NEXT.format(**fields), encoding="utf-8")
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    "scripts, plainly",
+    [
+        ([dict(revision="'0099'", down="HEAD")], True),
+        ([dict(annotation=": str", revision="'0099'", down="HEAD"), dict(revision="'0100'", down="'0099'")], True),  # newer templates
+        ([dict(revision="'00' + '99'", down="HEAD")], False),  # not a literal: Alembic reads it
+        ([dict(revision="'0099'", down="HEAD"), dict(revision="'0100'", down="('0099', HEAD)")], False),  # a merge
+    ],
+    ids=["plain", "annotated", "computed", "merge"],
+)
+def test_the_head_read_from_the_scripts_is_alembics_head(tmp_path, monkeypatch, scripts, plainly):
+    copy = migrations_with(tmp_path, monkeypatch, scripts)
+    alembics = ScriptDirectory(str(copy)).get_current_head()
+    if plainly:  # read without Alembic
+        monkeypatch.setattr(db, "_alembic_head", lambda: pytest.fail("Alembic was asked"))
+    assert db.schema_head() == alembics != head()
+
+
+def test_two_heads_are_refused_as_alembic_refuses_them(tmp_path, monkeypatch):
+    migrations_with(tmp_path, monkeypatch, [dict(revision="'0099'", down="None")])  # a second base
+    with pytest.raises(CommandError, match="multiple heads"):
+        db.schema_head()
 
 
 # --- time ------------------------------------------------------------------------------------
