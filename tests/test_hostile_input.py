@@ -482,6 +482,7 @@ def replica() -> tuple[App, list[Exception]]:
     app.command(SETTINGS.slack.command)(nothing)
     app.event("message")(nothing)
     app.event("app_home_opened")(nothing)
+    app.event(re.compile(""))(nothing)
     app.error(failures.append)
     return app, failures
 

@@ -28,6 +28,7 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.slack.ids import Shortcut
+from bot.slack.listeners.events.ignored import ignore_event
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST: dict[str, Any] = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
@@ -198,14 +199,14 @@ def registered(app: App) -> dict[str, set[str]]:
     for listener in app._listeners:
         for matcher in listener.matchers:
             func = getattr(matcher, "func", None)
-            kind = FACTORY_KINDS.get(getattr(func, "__qualname__", "").split(".<locals>")[0])
+            kind = FACTORY_KINDS.get(factory(matcher))
             if kind is None:
                 continue
             bound = inspect.getclosurevars(func).nonlocals
             value = next((bound[key] for key in ("event_type", "command", "callback_id", "constraints") if key in bound), None)
             if isinstance(value, dict):
                 value = value.get(CONSTRAINT_KEYS.get(kind, ""))
-            if isinstance(value, re.Pattern):
+            if kind == "event" and isinstance(value, re.Pattern) and value.pattern == "":
                 continue  # the catch-all that acknowledges events nobody subscribed to: it names no type
             assert isinstance(value, str), (
                 f"cannot read what a {kind} listener answers from {bound!r}: Bolt's matchers changed, update registered()"
@@ -214,12 +215,26 @@ def registered(app: App) -> dict[str, set[str]]:
     return found
 
 
-def answers_event(app: App, event_type: str) -> bool:
-    """Whether one of the app's listeners takes an event of this type, as Bolt routes it."""
+def taking(app: App, event_type: str) -> list[Any]:
+    """The app's listeners that would take an event of this type, in Bolt's order: Bolt runs
+    the first of them only."""
     event = {"type": event_type, "channel": "C0HUB", "channel_type": "channel", "user": "U0CMO", "text": "hi", "ts": "1.000001"}
     body = {"type": "event_callback", "team_id": "T0CDOHUB", "api_app_id": "A0CDOHUB", "event_id": "Ev0", "event": event}
     request = BoltRequest(body=body, mode="socket_mode")
-    return any(listener.matches(req=request, resp=BoltResponse(status=200)) for listener in app._listeners)
+    return [listener for listener in app._listeners if listener.matches(req=request, resp=BoltResponse(status=200))]
+
+
+def ignores(listener: Any) -> bool:
+    """Whether the listener is the catch-all (`safely` keeps the name of what it wraps)."""
+    function = listener.ack_function
+    return (function.__module__, function.__qualname__) == (ignore_event.__module__, ignore_event.__qualname__)
+
+
+def answers_event(app: App, event_type: str) -> bool:
+    """Whether a listener of the app takes an event of this type, as Bolt routes it, rather than
+    the catch-all that acknowledges and ignores what nobody subscribed to."""
+    found = taking(app, event_type)
+    return bool(found) and not ignores(found[0])
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +259,19 @@ def test_the_subscribed_events_are_the_events_the_app_listens_to(app):
     assert {_event_type(e) for e in BOT_EVENTS} == listened
     for event_type in listened:
         assert answers_event(app, event_type), f"Bolt routes no {event_type} event to a listener"
+
+
+def test_an_event_nobody_subscribed_to_is_taken_by_the_catch_all_and_nothing_else(app):
+    assert [ignores(listener) for listener in taking(app, "reaction_added")] == [True]
+    assert not answers_event(app, "reaction_added")
+    # The last event listener, so that it never takes an event a listener after it would take.
+    events = [listener for listener in app._listeners if any(FACTORY_KINDS.get(factory(m)) == "event" for m in listener.matchers)]
+    assert [ignores(listener) for listener in events][-2:] == [False, True]
+
+
+def factory(matcher: Any) -> str:
+    """The name of the Bolt factory that made a matcher ("event", "command"…)."""
+    return getattr(getattr(matcher, "func", None), "__qualname__", "").split(".<locals>")[0]
 
 
 def test_message_events_come_from_the_conversations_the_hub_reads():

@@ -393,19 +393,22 @@ def test_a_malformed_event_is_400_and_stores_nothing(hub, logged, initiative, ev
 
 def test_events_of_a_type_nobody_subscribed_to_are_acknowledged_and_said_once_per_type(hub, logged, initiative, monkeypatch):
     monkeypatch.setattr(ignored, "_told", set())
+    monkeypatch.setattr(ignored, "NAMED_AT_MOST", 2)
     before, calls = counts(hub), len(hub.emulator.calls)
     mention = {"type": "app_mention", "user": "U0IT1", "channel": "C0IT", "text": "<@UBOT> hello", "ts": "1712345679.000100"}
     reaction = {"type": "reaction_added", "user": "U0IT1", "reaction": "eyes", "item": {"type": "message", "channel": "C0IT", "ts": "1.0"}}
-    for event in (mention, reaction, mention, {"type": "x" * 5000}):
+    for event in (mention, {"type": "x" * 5000}, mention, reaction, {"type": "team_join"}):
         response = hub.send("event", event=event)
         assert response.status == 200, response.body_text
+    envelope = {"type": "event_callback", "team_id": "T0CDOHUB", "api_app_id": "A0CDOHUB", "event_id": "Ev0SOCKET", "event": reaction}
+    assert hub.app.dispatch(BoltRequest(body=envelope, mode="socket_mode")).status == 200  # Socket Mode alike
     hub.settle()
     assert counts(hub) == before and len(hub.emulator.calls) == calls
     said = [record.getMessage() for record in logged.records if record.name == ignored.log.name]
     assert said == [
         "events of type 'app_mention' have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
-        "events of type 'reaction_added' have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
         f"events of type {'x' * 100!r} have no use here: acknowledged and ignored (manifest.json does not subscribe to them)",
+        "events of 3 types or more have no use here: acknowledged and ignored, and no longer named",
     ]
     assert_quiet(logged)
 

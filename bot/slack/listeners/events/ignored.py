@@ -8,10 +8,13 @@ retries them nor counts them as failures, and said once per type in the log."""
 from __future__ import annotations
 
 import logging
+import threading
 
 log = logging.getLogger(__name__)
 
+NAMED_AT_MOST = 100  # event types named in the log; beyond them, one line says more came
 _told: set[str] = set()  # event types said in the log already
+_telling = threading.Lock()
 
 
 def ignore_message(event: dict) -> None:
@@ -21,6 +24,12 @@ def ignore_message(event: dict) -> None:
 def ignore_event(event: dict) -> None:
     """Bolt has already acknowledged the event; say its type once, for whoever subscribed to it."""
     kind = str(event.get("type"))[:100]
-    if kind not in _told and len(_told) < 100:
+    with _telling:
+        if kind in _told or len(_told) > NAMED_AT_MOST:
+            return
         _told.add(kind)
+        named = len(_told) <= NAMED_AT_MOST
+    if named:
         log.warning("events of type %r have no use here: acknowledged and ignored (manifest.json does not subscribe to them)", kind)
+    else:
+        log.warning("events of %d types or more have no use here: acknowledged and ignored, and no longer named", NAMED_AT_MOST + 1)
