@@ -250,38 +250,68 @@ def schema_status(engine: Engine) -> SchemaStatus:
 
 def schema_head() -> str:
     """The newest revision of the migrations: the one no other revision follows. Read from the
-    `revision` and `down_revision` each script assigns (as migrations/script.py.mako writes
-    them), without running the scripts, which import Alembic; Alembic's own reading when a
-    script says them in any other way."""
+    `revision` and `down_revision` each script assigns once, plainly (as
+    migrations/script.py.mako writes them), without running the scripts, which import Alembic;
+    Alembic's own reading (which may fail, and say why) when a script says them any other way
+    or cannot be read here, and when they do not make one line of revisions."""
+    try:
+        follows = _revisions()
+    except (OSError, SyntaxError, ValueError, TypeError):
+        follows = None
+    if follows is None:
+        return _alembic_head()
+    heads = set(follows) - set(follows.values())
+    if len(heads) != 1 or _steps_down(follows, next(iter(heads))) != len(follows):
+        return _alembic_head()
+    return heads.pop()
+
+
+def _steps_down(follows: dict[str, str | None], head: str) -> int | None:
+    """How many revisions there are from `head` down to the first (whose down_revision is
+    None); None when the line leads to a revision no script has, or goes round in a loop."""
+    steps, revision = 0, head
+    while steps <= len(follows):
+        if revision not in follows:
+            return None
+        steps, down = steps + 1, follows[revision]
+        if down is None:
+            return steps
+        revision = down
+    return None
+
+
+def _revisions() -> dict[str, str | None] | None:
+    """Each script's revision and the one it follows; None when a script does not say them
+    plainly. The scripts Alembic reads: not __init__.py, nor an editor's lock file (.#…)."""
     follows: dict[str, str | None] = {}
     for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        if script.name == "__init__.py":
+        if script.name.startswith(("__init__", ".#")):
             continue
-        said = _assigned(script, ("revision", "down_revision"))
-        revision, down = said.get("revision"), said.get("down_revision", ...)
-        if not isinstance(revision, str) or not (down is None or isinstance(down, str)):
-            return _alembic_head()  # not said plainly, a merge of several revisions, or stranger
+        said = _assigned(ast.parse(script.read_bytes()), ("revision", "down_revision"))  # bytes: BOM and coding line honoured
+        if said is None or set(said) != {"revision", "down_revision"}:
+            return None
+        revision, down = said["revision"], said["down_revision"]
+        if not isinstance(revision, str) or not (down is None or isinstance(down, str)) or revision in follows:
+            return None  # a merge of several revisions, a revision twice, or stranger
         follows[revision] = down
-    heads = set(follows) - set(follows.values())
-    return heads.pop() if len(heads) == 1 else _alembic_head()
+    return follows
 
 
-def _assigned(script: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """The literal values a script assigns to these names at its top level."""
+def _assigned(module: ast.Module, names: tuple[str, ...]) -> dict[str, object] | None:
+    """The literal value a module assigns to each of these names, when it assigns each of them
+    once, at its top level, with `=`; None when it binds one of them any other way."""
     found: dict[str, object] = {}
-    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+    for node in module.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             target, value = node.target, node.value
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in names:
-            try:
-                found[target.id] = ast.literal_eval(value)
-            except ValueError:
-                found[target.id] = ...  # not a literal
-    return found
+        if isinstance(target, ast.Name) and target.id in names and target.id not in found:
+            found[target.id] = ast.literal_eval(value)
+    bound = [node for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names]
+    return found if len(bound) == len(found) else None
 
 
 def _alembic_head() -> str:

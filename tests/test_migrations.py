@@ -14,7 +14,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
 
@@ -194,38 +193,80 @@ def downgrade() -> None:
 
 
 def migrations_with(tmp_path, monkeypatch, scripts: list[dict]) -> Path:
-    """A copy of the migrations with these scripts after them ("HEAD": the newest now), read by bot.db."""
+    """A copy of the migrations with these scripts after them ("HEAD": the newest now), read by
+    bot.db. A script may give its file's name, a text before it (`before`, e.g. a coding line)
+    and its encoding (`encoding`, with "utf-8-sig" for a byte order mark)."""
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     for n, script in enumerate(scripts):
         fields = {"annotation": "", **script, "down": script["down"].replace("HEAD", repr(head()))}
-        (copy / "versions" / f"{9000 + n}_next.py").write_text(NEXT.format(**fields), encoding="utf-8")
+        text = script.get("before", "") + NEXT.format(**fields) + script.get("after", "")
+        name = script.get("file", f"{9000 + n}_next.py")
+        (copy / "versions" / name).write_text(text, encoding=script.get("encoding", "utf-8"))
     monkeypatch.setattr(db, "MIGRATIONS_DIR", copy)
     return copy
 
 
+def alembic_says(copy: Path) -> str:
+    """Alembic's head of these migrations, or the name of what it raised."""
+    try:
+        return ScriptDirectory(str(copy)).get_current_head() or ""
+    except Exception as error:
+        return type(error).__name__
+
+
+def bot_says() -> str:
+    try:
+        return db.schema_head()
+    except Exception as error:
+        return type(error).__name__
+
+
+LATIN = "# -*- coding: latin-1 -*-\n# Écrit à la main\n"
+
+
+@pytest.mark.filterwarnings("ignore:Revision .* is not present:UserWarning")  # Alembic, of the unknown revision
 @pytest.mark.parametrize(
     "scripts, plainly",
     [
         ([dict(revision="'0099'", down="HEAD")], True),
         ([dict(annotation=": str", revision="'0099'", down="HEAD"), dict(revision="'0100'", down="'0099'")], True),  # newer templates
+        ([dict(revision="'0100'", down="'0099'", file="0000_first_by_name.py"), dict(revision="'0099'", down="HEAD")], True),
+        ([dict(revision="'0099'", down="HEAD", encoding="utf-8-sig")], True),  # a byte order mark
+        ([dict(revision="'0099'", down="HEAD", before=LATIN, encoding="latin-1")], True),
         ([dict(revision="'00' + '99'", down="HEAD")], False),  # not a literal: Alembic reads it
         ([dict(revision="'0099'", down="HEAD"), dict(revision="'0100'", down="('0099', HEAD)")], False),  # a merge
+        ([dict(revision="'0099'", down="HEAD", after="if True:\n    revision = '0101'\n")], False),  # said twice
+        ([dict(revision="'0099'", down="HEAD"), dict(revision="'0099'", down="'0099'")], False),  # one revision twice
+        ([dict(revision="'0099'", down="'0100'"), dict(revision="'0100'", down="'0099'")], False),  # a loop beside the line
+        ([dict(revision="'0099'", down="'0042'")], False),  # after a revision nobody has
+        ([dict(revision="'0099'", down="None")], False),  # a second first revision: two heads
     ],
-    ids=["plain", "annotated", "computed", "merge"],
+    ids=["plain", "annotated", "head-first-by-name", "bom", "latin-1", "computed", "merge", "twice", "same", "loop", "unknown", "two"],
 )
 def test_the_head_read_from_the_scripts_is_alembics_head(tmp_path, monkeypatch, scripts, plainly):
     copy = migrations_with(tmp_path, monkeypatch, scripts)
-    alembics = ScriptDirectory(str(copy)).get_current_head()
+    alembics = alembic_says(copy)
     if plainly:  # read without Alembic
         monkeypatch.setattr(db, "_alembic_head", lambda: pytest.fail("Alembic was asked"))
-    assert db.schema_head() == alembics != head()
+        assert alembics not in ("", head())
+    assert bot_says() == alembics
 
 
-def test_two_heads_are_refused_as_alembic_refuses_them(tmp_path, monkeypatch):
-    migrations_with(tmp_path, monkeypatch, [dict(revision="'0099'", down="None")])  # a second base
-    with pytest.raises(CommandError, match="multiple heads"):
-        db.schema_head()
+def test_files_alembic_does_not_read_are_not_read(tmp_path, monkeypatch):
+    copy = migrations_with(tmp_path, monkeypatch, [dict(revision="'0099'", down="HEAD")])
+    (copy / "versions" / ".#0100_being_edited.py").symlink_to("nobody@somewhere.123:456")  # an editor's lock: dangling
+    monkeypatch.setattr(db, "_alembic_head", lambda: pytest.fail("Alembic was asked"))
+    assert db.schema_head() == "0099" == alembic_says(copy)
+
+
+def test_several_revisions_recorded_are_named_and_not_up_to_date(database_url, engine):
+    upgrade(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0000old')"))
+    status = schema_status(engine)
+    assert status.current == f"0000old, {head()}"
+    assert not status.up_to_date and not status.empty
 
 
 # --- time ------------------------------------------------------------------------------------
