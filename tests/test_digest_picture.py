@@ -4,14 +4,17 @@ upload Slack completed before its sender died is not sent again."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
-from bot.app import outbox
+from bot.app import digest_picture, outbox
 from bot.app.delivery import send_due
 from bot.app.digest_picture import PICTURE
 from bot.core import outbox as box
 from bot.db import transaction
 from bot.models import Outbox
+from bot.pictures import matrix
 from tests.nudge_world import World, paris
 
 READERS = ("U0CEO", "U0CDO")
@@ -42,6 +45,28 @@ def test_each_digest_is_followed_by_its_matrix_picture_once(world):
     world.digest(paris(2, 11))  # run again the same week: nothing more
     assert all(len(files_in(world, user)) == 1 and len(world.digests(user)) == 1 for user in READERS)
     assert [row.status for row in picture_rows(world)] == ["sent", "sent"]
+
+
+def test_the_week_s_matrix_is_drawn_once_for_all_its_readers(world, monkeypatch):
+    drawn: list[date] = []
+
+    def draw(rows, settings, day):
+        drawn.append(day)
+        return real_draw(rows, settings, day)
+
+    real_draw = matrix.draw
+    monkeypatch.setattr(matrix, "draw", draw)
+    monkeypatch.setattr(digest_picture, "_drawing", digest_picture.LastDrawn())
+    world.propose(paris(2, 10))
+    world.digest(paris(2, 10, 5))
+    pictures = [world.emulator.uploads(world.emulator.dms(user)[0].channel) for user in READERS]
+    assert [len(files) for files in pictures] == [1, 1] and pictures[0][0].data == pictures[1][0].data
+    assert drawn == [date(2026, 3, 2)]
+    # The next week's matrix is another picture, drawn once again for both.
+    world.propose(paris(9, 10))
+    world.digest(paris(9, 10, 5))
+    assert drawn == [date(2026, 3, 2), date(2026, 3, 9)]
+    assert all(len(files_in(world, user)) == 2 for user in READERS)
 
 
 def test_a_failed_upload_leaves_the_text_digest_alone(world):
