@@ -61,9 +61,10 @@ EXTRA_WORKERS = 2
 class SharedStatements:
     """One cache of compiled SQL for every engine of a test process. SQLAlchemy keeps compiled
     statements per engine, keyed by the engine's dialect object, and the tests make an engine
-    per database, hundreds of them, each of which compiled the hub's statements anew: about a
-    quarter of the suite's CPU (two runs each, taken in turns on 2 cores: 121 and 137 s with
-    this cache, 162 and 173 s without). Here a dialect is known by what makes its SQL differ,
+    per database, hundreds of them, each of which compiled the hub's statements anew (four
+    scenario files in one process, three runs each taken in turns: 17-23 s of CPU with this
+    cache, 26-34 s without; the whole suite, four runs each in turns: 121-150 s with it,
+    150-173 s without). Here a dialect is known by what makes its SQL differ,
     so a new engine finds what an earlier one compiled, as a long-running hub finds what its
     own first requests compiled. The engines of the tests differ only in how they connect
     (connect_args, isolation level, pool), none of which changes the SQL. Bounded, as each
