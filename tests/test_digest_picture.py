@@ -49,12 +49,12 @@ def test_each_digest_is_followed_by_its_matrix_picture_once(world):
 
 def test_the_week_s_matrix_is_drawn_once_for_all_its_readers(world, monkeypatch):
     drawn: list[date] = []
+    real_draw = matrix.draw
 
     def draw(rows, settings, day):
         drawn.append(day)
         return real_draw(rows, settings, day)
 
-    real_draw = matrix.draw
     monkeypatch.setattr(matrix, "draw", draw)
     monkeypatch.setattr(digest_picture, "_drawing", digest_picture.LastDrawn())
     world.propose(paris(2, 10))

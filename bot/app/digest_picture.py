@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.app.hub import Hub
 from bot.app.owed import Kind, Message, Upload, Wait
+from bot.config import Settings
 from bot.core import nudge_claims as claims
 from bot.core import outbox as box
 from bot.core.digest import Digest, PairRow
@@ -59,7 +60,7 @@ def _prepare(hub: Hub, session: Session, row: Outbox) -> Message | None:
     if text.status == claims.CLAIMED:  # after the words: when the digest's turn comes
         raise Wait(max(text.not_before, hub.clock.now() + timedelta(seconds=5)))
     week = str(payload.get("week"))
-    drawn = _drawing.draw(hub, _rows(payload), date.fromisoformat(str(payload.get("day"))))
+    drawn = _drawing.draw(_rows(payload), hub.settings, date.fromisoformat(str(payload.get("day"))))
     upload = Upload(drawn.png, filename(week), f"Who works with whom — week {week}", drawn.alt_text)
     return Message(str(payload.get("user")), drawn.alt_text, upload=upload)
 
@@ -75,10 +76,9 @@ class LastDrawn:
         self._lock = threading.Lock()
         self._last: tuple[Hashable, MatrixPicture] | None = None
 
-    def draw(self, hub: Hub, rows: list[PairRow], day: date) -> MatrixPicture:
+    def draw(self, rows: list[PairRow], settings: Settings, day: date) -> MatrixPicture:
         from bot.pictures import matrix
 
-        settings = hub.settings
         names = tuple((key, function.name) for key, function in settings.functions.items())
         key = (tuple(rows), day, names, settings.digest.never_met_days)
         with self._lock:
