@@ -153,7 +153,8 @@ def test_db_upgrade_uses_the_url_of_the_file(workdir):
         engine.dispose()
 
 
-@pytest.mark.parametrize("args", [("nudge", "--dry-run"), ("digest", "--dry-run"), ("report", "initiatives"), ("demo",)])
+# `demo` is not among them: tests/test_demo.py runs it and reads what it tells.
+@pytest.mark.parametrize("args", [("nudge", "--dry-run"), ("digest", "--dry-run"), ("report", "initiatives")])
 def test_batch_commands_work_or_say_they_are_not_available(workdir, sqlite_template, args):
     shutil.copyfile(sqlite_template, workdir / "cdo-hub.db")
     database = f"sqlite:///{workdir / 'cdo-hub.db'}"
